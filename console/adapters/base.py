@@ -1,0 +1,75 @@
+"""The one async protocol every provider adapter implements.
+
+Adapters know their wire protocol and nothing of the store, services or UI. They raise the typed
+errors of ``console.domain.errors`` and report progress through the ``Reporter`` they are handed.
+Capabilities are flags, so callers never test ``isinstance``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from console.domain.inventory import ConnectionSettings, HostFacts, Inventory, PowerAction, VM
+from console.domain.tasks import LogLevel
+
+
+class Reporter(Protocol):
+    """What a running task gives an adapter to speak through (``services.tasks.TaskContext``)."""
+
+    def progress(self, fraction: float, text: str = "") -> None: ...
+    def log(self, level: LogLevel, text: str) -> None: ...
+
+
+class NullReporter:
+    """For callers outside a task (tests, one-off reads)."""
+
+    def progress(self, fraction: float, text: str = "") -> None:
+        pass
+
+    def log(self, level: LogLevel, text: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    can_power: bool = True
+    can_snapshot: bool = False
+    can_full_clone: bool = False
+    can_link_clone: bool = False
+    can_quick_clone: bool = False
+    can_distribute: bool = False      # copy a template to other standalone hosts
+
+
+@dataclass
+class CheckResult:
+    """What Test connection found: the kind of endpoint, and facts per host."""
+
+    endpoint_kind: str                # e.g. "hyperv", "nutanix-pe", "nutanix-pc"
+    version: str                      # e.g. "Windows Server 2022 Datacenter 10.0.20348 / Hyper-V 10.0.20348"
+    hosts: list[HostFacts]
+
+
+@runtime_checkable
+class ProviderAdapter(Protocol):
+    capabilities: Capabilities
+
+    async def check(self, reporter: Reporter = NullReporter()) -> CheckResult:
+        """Reachability, credentials, version, kind of endpoint, facts of every host."""
+
+    async def facts(self, reporter: Reporter = NullReporter()) -> list[HostFacts]:
+        """Per-host facts (domain, live migration, switches, folders, free space)."""
+
+    async def inventory(self, reporter: Reporter = NullReporter()) -> Inventory:
+        """Hosts and their VMs. ``Inventory.provider_id`` is set by the caller."""
+
+    async def power(self, vm_id: str, action: PowerAction,
+                    reporter: Reporter = NullReporter()) -> VM:
+        """Apply a power action and return the VM as it is afterwards. Idempotent: starting a running
+        VM succeeds with a log line, it does not fail."""
+
+    async def close(self) -> None:
+        """Release connections and executors."""
+
+
+class AdapterFactory(Protocol):
+    def __call__(self, settings: ConnectionSettings, password: str) -> ProviderAdapter: ...

@@ -1,0 +1,94 @@
+"""Events the services publish; the UI bridge turns them into Qt signals, the CLI into lines.
+
+Delivery is synchronous, on the asyncio loop's thread (the Qt thread in the GUI). Publishers never
+call ``publish`` from a worker thread: blocking work returns to the loop before reporting.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from console.domain.inventory import HostStatus, Inventory, Provider, VM
+from console.domain.tasks import LogLine, Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskAdded:
+    task: Task
+
+
+@dataclass(frozen=True)
+class TaskChanged:
+    """State, progress or progress text changed. May come hundreds of times a second: coalesce."""
+
+    task: Task
+
+
+@dataclass(frozen=True)
+class TaskLogged:
+    task_id: int
+    line: LogLine
+
+
+@dataclass(frozen=True)
+class ProviderAdded:
+    provider: Provider
+
+
+@dataclass(frozen=True)
+class ProviderUpdated:
+    provider: Provider
+
+
+@dataclass(frozen=True)
+class ProviderRemoved:
+    provider_id: int
+
+
+@dataclass(frozen=True)
+class InventoryUpdated:
+    """A refresh finished: the whole inventory of one provider as it is now (hosts with their VMs)."""
+
+    inventory: Inventory
+
+
+@dataclass(frozen=True)
+class HostStatusChanged:
+    provider_id: int
+    host: str
+    status: HostStatus
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class VMChanged:
+    """One VM changed (after a power action) without a whole refresh."""
+
+    provider_id: int
+    vm: VM
+
+
+Subscriber = Callable[[Any], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+        return unsubscribe
+
+    def publish(self, event: Any) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # one broken view must not stop the task that reports
+                log.exception("event subscriber failed on %s", type(event).__name__)
