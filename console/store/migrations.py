@@ -1,0 +1,107 @@
+"""Schema migrations of the farm file, in order. ``PRAGMA user_version`` = how many have run.
+
+Never edit a migration that has shipped: append a new one. Each runs in one transaction.
+"""
+from __future__ import annotations
+
+MIGRATION_1 = """
+CREATE TABLE providers (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    kind        TEXT NOT NULL,
+    settings    TEXT NOT NULL,            -- JSON of ConnectionSettings; never a password
+    lab         INTEGER NOT NULL DEFAULT 0,
+    created     TEXT NOT NULL
+);
+
+CREATE TABLE tasks (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL,
+    target        TEXT NOT NULL DEFAULT '',
+    kind          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    progress      REAL NOT NULL DEFAULT 0,
+    progress_text TEXT NOT NULL DEFAULT '',
+    created       TEXT NOT NULL,
+    started       TEXT NOT NULL DEFAULT '',
+    finished      TEXT NOT NULL DEFAULT '',
+    error         TEXT NOT NULL DEFAULT '',
+    provider_id   INTEGER,                -- no foreign key: the history outlives the provider
+    host          TEXT NOT NULL DEFAULT '',
+    result        TEXT NOT NULL DEFAULT '{}',
+    cleanup       TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX tasks_state ON tasks(state);
+
+CREATE TABLE task_log (
+    task_id  INTEGER NOT NULL,
+    seq      INTEGER NOT NULL,
+    at       TEXT NOT NULL,
+    level    TEXT NOT NULL,
+    text     TEXT NOT NULL,
+    PRIMARY KEY (task_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE templates (
+    id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+    name                    TEXT NOT NULL UNIQUE,
+    provider_id             INTEGER NOT NULL,
+    source_vm_id            TEXT NOT NULL,
+    description             TEXT NOT NULL DEFAULT '',
+    state                   TEXT NOT NULL,
+    distribution_enabled    INTEGER NOT NULL DEFAULT 0,
+    concurrent_distribution INTEGER NOT NULL DEFAULT 2,
+    created                 TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE template_versions (
+    template_id INTEGER NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+    number      INTEGER NOT NULL,
+    created     TEXT NOT NULL,
+    notes       TEXT NOT NULL DEFAULT '',
+    tag         TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (template_id, number)
+);
+
+CREATE TABLE distribution_targets (
+    template_id INTEGER NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+    provider_id INTEGER NOT NULL,
+    state       TEXT NOT NULL,
+    progress    TEXT NOT NULL,
+    version     INTEGER,
+    last_error  TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (template_id, provider_id)
+);
+
+CREATE TABLE pools (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    name                TEXT NOT NULL UNIQUE,
+    template_id         INTEGER NOT NULL REFERENCES templates(id),
+    version             INTEGER NOT NULL,
+    method              TEXT NOT NULL,
+    naming_pattern      TEXT NOT NULL,
+    initial_count       INTEGER NOT NULL,
+    keep_available      INTEGER NOT NULL,
+    maximum             INTEGER NOT NULL,
+    domain              TEXT NOT NULL DEFAULT '',
+    organizational_unit TEXT NOT NULL DEFAULT '',
+    join_account        TEXT NOT NULL DEFAULT '',
+    preparation         TEXT NOT NULL,
+    target_provider_ids TEXT NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE clones (
+    pool_id     INTEGER NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    provider_id INTEGER NOT NULL,
+    vm_id       TEXT NOT NULL DEFAULT '',
+    version     INTEGER NOT NULL DEFAULT 0,
+    state       TEXT NOT NULL,
+    PRIMARY KEY (pool_id, name)
+);
+"""
+
+#: index i holds the script that moves the schema from version i to i + 1
+MIGRATIONS: list[str] = [MIGRATION_1]
+
+SCHEMA_VERSION = len(MIGRATIONS)

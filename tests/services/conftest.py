@@ -1,0 +1,54 @@
+import asyncio
+import socket
+
+import pytest
+import pytest_asyncio
+
+from console.lab import Lab
+from console.secrets import SecretStore
+from console.services.container import build_services
+
+
+async def wait_for(predicate, timeout=10.0):
+    """Poll a condition on the loop, with a deadline (no fixed sleeps)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def lab_world(tmp_path):
+    """A started lab of its own, for tests that add providers by hand."""
+    lab = Lab(tmp_path / "lab", speed=50)
+    hosts = lab.start()
+    yield lab, hosts
+    lab.stop()
+
+
+@pytest_asyncio.fixture
+async def plain_services(tmp_path):
+    services = build_services(farm_path=tmp_path / "farm.sqlite", secrets=SecretStore())
+    await services.start()
+    yield services
+    await services.close()
+
+
+@pytest_asyncio.fixture
+async def lab_services(tmp_path):
+    """Services with the lab in-process (hosts registered as providers), fast lab timings."""
+    services = build_services(farm_path=tmp_path / "lab-farm.sqlite", lab=True,
+                              lab_state=tmp_path / "lab-state", lab_speed=50, secrets=SecretStore())
+    await services.start()
+    yield services
+    await services.close()
+
+
+@pytest.fixture
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
