@@ -1,1 +1,26 @@
+"""The embedded lab: simulated standalone Hyper-V hosts served over real WinRM (WS-Management, HTTP,
+Basic auth), so the Hyper-V adapter runs against it exactly as against Windows.
 
+    from console.lab import Lab, WorldSpec
+    lab = Lab(state_dir, speed=50)          # speed 1.0: real-ish durations; 50: 50x faster
+    hosts = lab.start()                     # [LabHost(name, url, username, password), ...]
+    lab.set_fault("HV02", "offline")        # "offline", "slow", "auth", "disk-full", or None
+    lab.set_fault("HV02", None, delay=2.0)  # later, from a timer thread
+    lab.arm_fault("HV01", "offline", script="Set-VMPowerState")   # halfway through the next one
+    lab.stop()
+
+Credentials: USERNAME ("lab\\admin", or "administrator") and PASSWORD; HTTP Basic on 127.0.0.1.
+
+The scripts it understands and the JSON it answers are those of
+console/adapters/hyperv/scripts/CONTRACT.md; the lab never imports the adapter and never evaluates
+anything it receives.
+"""
+from __future__ import annotations
+
+from .lab import ACCEPTED_USERS, PASSWORD, USERNAME, Lab, LabHost, serve_forever
+from .world import FAULTS, HOSTILE_NAMES, SimHost, VirtualMachine, World, WorldSpec
+
+__all__ = [
+    "ACCEPTED_USERS", "FAULTS", "HOSTILE_NAMES", "Lab", "LabHost", "PASSWORD", "SimHost", "USERNAME",
+    "VirtualMachine", "World", "WorldSpec", "serve_forever",
+]
