@@ -1,0 +1,157 @@
+"""Composition root and the `vdi-console` entry point.
+
+The window is shown first; the services (store, secrets, adapters, the lab) are imported and
+started after, so the first paint does not wait for them.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+
+SCREENSHOT_TIMEOUT_S = 60.0
+log = logging.getLogger("console.app")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="vdi-console", description="VDI Console: templates and pools "
+                                     "of virtual desktops on Hyper-V and Nutanix AHV.")
+    parser.add_argument("--lab", action="store_true", help="start the embedded lab of simulated hosts")
+    parser.add_argument("--lab-speed", type=float, default=1.0, metavar="X",
+                        help="run the lab's simulated operations X times faster (default 1.0)")
+    parser.add_argument("--lab-state", type=Path, metavar="DIR", help="folder of the lab's world")
+    parser.add_argument("--farm", type=Path, metavar="PATH", help="farm file (SQLite)")
+    parser.add_argument("--screenshot", type=Path, metavar="FILE",
+                        help="once the inventory has loaded, save the window as a PNG and exit")
+    args = parser.parse_args(argv)
+    if args.lab_speed <= 0:
+        parser.error("--lab-speed must be a positive number, e.g. 1 or 20.")
+    return args
+
+
+async def _wait_for_inventory(window, deadline: float) -> bool:
+    """Until every provider's first refresh has finished and some host shows its VMs."""
+    while time.monotonic() < deadline:
+        model = window.inventory
+        providers = model.providers()
+        tasks = window.tasks_model
+        refreshing = any(not tasks.task_at(row).state.finished for row in range(tasks.rowCount()))
+        loaded = bool(providers) and any(model.provider_hosts(p.id) and
+                                         model.provider_node(p.id).children for p in providers)
+        if loaded and not refreshing:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def _prepare_screenshot_view(window) -> None:
+    """Show something worth seeing: the first host selected, its VMs listed, its refresh log."""
+    model = window.inventory
+    for provider in model.providers():
+        node = model.provider_node(provider.id)
+        if node is not None and node.children:
+            window.tree.select_key(node.key_path())
+            window.tree.view.expand(window.tree.proxy.mapFromSource(model.node_index(node)))
+            break
+    window.details.refresh()
+    if window.details.count() > 1:
+        window.details.setCurrentIndex(1)
+    rows = window.tasks_model.rowCount()
+    if rows:
+        window.tasks_dock.select_task(window.tasks_model.task_at(rows - 1).id)
+    window.tasks_model.flush()
+    window.log_pane.flush()
+
+
+async def run(app, args: argparse.Namespace) -> int:
+    from console.ui.main_window import MainWindow
+
+    window = MainWindow(remember_layout=args.screenshot is None)   # screenshots: the default layout
+    window.show()
+    closed = asyncio.get_running_loop().create_future()
+    window.closed.connect(lambda: closed.done() or closed.set_result(True))
+    await asyncio.sleep(0)          # one turn of the loop: the window paints before the imports below
+
+    from console.services.container import build_services  # heavy: store, adapters, lab
+    services = build_services(farm_path=args.farm, lab=args.lab, lab_state=args.lab_state,
+                              lab_speed=args.lab_speed)
+    try:
+        await services.start()
+    except Exception as exc:
+        from console.ui.bridge import describe_error
+        message, hint = describe_error(exc)
+        print(f"vdi-console: {message} {hint}".strip(), file=sys.stderr)
+        window.close()
+        await _close(services)
+        return 1
+    rc = 0
+    try:
+        if not closed.done():
+            window.attach(services)
+        if args.screenshot is not None:
+            rc = await _screenshot(app, window, args.screenshot)
+            window.close()
+        else:
+            await closed
+    finally:
+        await _close(services)
+    return rc
+
+
+async def _screenshot(app, window, path: Path) -> int:
+    deadline = time.monotonic() + SCREENSHOT_TIMEOUT_S
+    if not await _wait_for_inventory(window, deadline):
+        print(f"vdi-console: the inventory did not load within {SCREENSHOT_TIMEOUT_S:.0f} s; "
+              "no screenshot taken.", file=sys.stderr)
+        return 1
+    _prepare_screenshot_view(window)
+    for _ in range(5):              # let layouts and coalesced repaints settle (the loop runs Qt;
+        await asyncio.sleep(0.05)   # processEvents() here would re-enter it)
+    if not window.grab().save(str(path), "PNG"):
+        print(f"vdi-console: could not write the screenshot to {path}.", file=sys.stderr)
+        return 1
+    print(f"Screenshot saved to {path}")
+    return 0
+
+
+async def _close(services) -> None:
+    try:
+        await services.close()
+    except Exception:   # closing must not hide the real exit status
+        log.exception("closing the services failed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+    import qasync
+
+    from console import APP_ID, APP_NAME, __version__
+
+    QGuiApplication.setDesktopFileName(APP_ID)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("VDI Console")
+    app.setApplicationVersion(__version__)
+    app.setQuitOnLastWindowClosed(False)       # the loop ends when run() returns, after cleanup
+    from console.ui import icons
+    app.setWindowIcon(icons.icon("app"))
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(run(app, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

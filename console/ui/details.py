@@ -1,0 +1,255 @@
+"""The middle pane: tabs describing the node selected in the tree."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHeaderView, QLabel, QLineEdit,
+                               QScrollArea, QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from console.domain.inventory import Host, HostFacts, HostStatus, Provider, VM
+from console.ui.inventory_model import GROUP_POOLS, GROUP_PROVIDERS, GROUP_TEMPLATES, InventoryModel, NodeKind
+from console.ui.table_models import (SORT_ROLE, DiskTableModel, ProviderTableModel, VMTableModel,
+                                     format_bytes, format_uptime, provider_status_text)
+
+
+class PropertyForm(QScrollArea):
+    """Label: value rows. Values are plain text (a VM may be named '<b>x</b>')."""
+
+    def __init__(self, object_name: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        body = QWidget(self)
+        self._form = QFormLayout(body)
+        self._form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self._values: dict[str, QLabel] = {}
+        self.setWidget(body)
+
+    def set_rows(self, rows: list[tuple[str, str]]) -> None:
+        names = [name for name, _ in rows]
+        if names != list(self._values):
+            while self._form.rowCount():
+                self._form.removeRow(0)
+            self._values.clear()
+            for name in names:
+                value = QLabel(self)
+                value.setTextFormat(Qt.TextFormat.PlainText)
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                value.setWordWrap(True)
+                value.setAccessibleName(name)
+                title = QLabel(f"{name}:", self)
+                title.setTextFormat(Qt.TextFormat.PlainText)
+                self._form.addRow(title, value)
+                self._values[name] = value
+        for name, text in rows:
+            self._values[name].setText(text)
+
+    def value(self, name: str) -> str:
+        label = self._values.get(name)
+        return label.text() if label is not None else ""
+
+
+def _table(object_name: str, accessible: str, model, parent) -> tuple[QTableView, QSortFilterProxyModel]:
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setFilterKeyColumn(-1)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    view = QTableView(parent)
+    view.setObjectName(object_name)
+    view.setAccessibleName(accessible)
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.horizontalHeader().setObjectName(f"{object_name}Header")
+    view.horizontalHeader().setAccessibleName(f"{accessible} columns")
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setDefaultSectionSize(110)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return view, proxy
+
+
+def host_rows(host: Host, vm_count: int, provider: Provider | None = None) -> list[tuple[str, str]]:
+    facts: HostFacts | None = host.facts
+    status = {HostStatus.CONNECTED: "Connected", HostStatus.UNREACHABLE: "Unreachable",
+              HostStatus.AUTH_FAILED: "Authentication failed",
+              HostStatus.UNKNOWN: "Not refreshed yet"}[host.status]
+    if host.error:
+        status = f"{status}: {host.error}"
+    rows = [("Host", host.name), ("Status", status)]
+    if provider is not None:
+        s = provider.settings
+        rows += [("Address", f"{s.address} (port {s.port}, {'HTTPS' if s.use_https else 'HTTP'})"),
+                 ("Authentication", f"{s.transport.value.upper()} as {s.username or '(no user)'}")]
+    if facts is None:
+        return rows + [("Virtual machines", str(vm_count))]
+    return rows + facts_rows(facts) + [("Virtual machines", str(vm_count))]
+
+
+def facts_rows(facts: HostFacts) -> list[tuple[str, str]]:
+    """What a host told us: also shown by Test connection in Add Provider."""
+    lm = facts.live_migration
+    if lm.enabled:
+        migration = f"Enabled, {lm.authentication} authentication, {lm.max_migrations} at a time"
+    else:
+        migration = "Disabled"
+    volumes = "; ".join(f"{v.path} {format_bytes(v.free_bytes)} free of {format_bytes(v.size_bytes)}"
+                        for v in facts.volumes)
+    return [
+        ("Operating system", " ".join(filter(None, [facts.os_caption, facts.os_version]))),
+        ("Hyper-V version", facts.hyperv_version),
+        ("Domain", facts.domain if facts.part_of_domain else
+         (f"Not in a domain (workgroup {facts.domain})" if facts.domain else "Not in a domain")),
+        ("Live migration", migration),
+        ("Virtual switches", ", ".join(f"{sw.name} ({sw.switch_type})" for sw in facts.switches) or "None"),
+        ("Virtual machine path", facts.vm_path),
+        ("Virtual hard disk path", facts.vhd_path),
+        ("Volumes", volumes or "None reported"),
+        ("Logical processors", str(facts.logical_processors)),
+        ("Memory", format_bytes(facts.memory_bytes)),
+    ]
+
+
+def vm_rows(vm: VM) -> list[tuple[str, str]]:
+    return [
+        ("Name", vm.name), ("State", vm.state.value), ("Host", vm.host), ("ID", vm.id),
+        ("Generation", str(vm.generation)), ("Configuration version", vm.version),
+        ("Virtual processors", str(vm.cpu_count)), ("Memory", format_bytes(vm.memory_bytes)),
+        ("Uptime", format_uptime(vm.uptime_seconds) or "Not running"), ("Network switch", vm.switch),
+        ("Configuration folder", vm.path),
+        ("Integration services", "Answering" if vm.guest_agent else "Not answering"),
+        ("Notes", vm.notes),
+    ]
+
+
+class DetailsPanel(QTabWidget):
+    """Shows the selected node by its key path; follows model changes, coalesced."""
+
+    def __init__(self, model: InventoryModel, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailsTabs")
+        self.setAccessibleName("Details")
+        self.model = model
+        self._key = ""
+
+        self.summary = PropertyForm("summaryForm", self)
+        self.summary.setAccessibleName("Summary")
+
+        self.vm_model = VMTableModel(self)
+        self.vms_page = QWidget(self)
+        self.vm_filter = QLineEdit(self.vms_page)
+        self.vm_filter.setObjectName("vmFilter")
+        self.vm_filter.setAccessibleName("Filter virtual machines")
+        self.vm_filter.setPlaceholderText("Filter virtual machines")
+        self.vm_filter.setClearButtonEnabled(True)
+        self.vm_table, self.vm_proxy = _table("vmTable", "Virtual machines", self.vm_model, self.vms_page)
+        self.vm_filter.textChanged.connect(self.vm_proxy.setFilterFixedString)
+        for column, width in enumerate((240, 90, 60, 90, 110, 140)):   # Disks stretches
+            self.vm_table.horizontalHeader().resizeSection(column, width)
+        layout = QVBoxLayout(self.vms_page)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.vm_filter)
+        layout.addWidget(self.vm_table)
+
+        self.vm_page = QWidget(self)
+        self.vm_summary = PropertyForm("vmSummaryForm", self.vm_page)
+        self.disk_model = DiskTableModel(self)
+        self.disk_table, _ = _table("diskTable", "Virtual disks", self.disk_model, self.vm_page)
+        vm_layout = QVBoxLayout(self.vm_page)
+        vm_layout.setContentsMargins(4, 4, 4, 4)
+        vm_layout.addWidget(self.vm_summary, 3)
+        vm_layout.addWidget(QLabel("Virtual disks", self.vm_page))
+        vm_layout.addWidget(self.disk_table, 2)
+
+        self.provider_model = ProviderTableModel(self)
+        self.provider_table, _ = _table("providerTable", "Providers", self.provider_model, self)
+        for column, width in ((0, 200), (1, 260), (2, 300)):
+            self.provider_table.horizontalHeader().resizeSection(column, width)
+        self.disk_table.horizontalHeader().resizeSection(0, 420)
+
+        self.empty = QLabel(self)
+        self.empty.setObjectName("detailsEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+
+        self._pages = (self.summary, self.vms_page, self.vm_page, self.provider_table, self.empty)
+        for page in self._pages:
+            page.hide()
+        self._timer = QTimer(self, singleShot=True, interval=100)
+        self._timer.timeout.connect(self.refresh)
+        for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._model_changed)
+        self.show_key("")
+
+    @property
+    def key(self) -> str:
+        return self._key
+
+    def show_key(self, key_path: str) -> None:
+        changed = key_path != self._key
+        self._key = key_path
+        if changed:
+            self.vm_filter.clear()
+        self.refresh(keep_tab=not changed)
+
+    def _model_changed(self, *_args) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _set_pages(self, pages: list[tuple[QWidget, str]], keep_tab: bool) -> None:
+        current = self.currentWidget() if keep_tab else None
+        wanted = [w for w, _ in pages]
+        if [self.widget(i) for i in range(self.count())] != wanted:
+            self.blockSignals(True)
+            while self.count():
+                self.removeTab(0)
+            for widget, title in pages:
+                self.addTab(widget, title)
+            self.blockSignals(False)
+            for widget in self._pages:
+                if widget not in wanted:
+                    widget.hide()       # a page out of the tabs must not paint over them
+        if current in wanted:
+            self.setCurrentWidget(current)
+
+    def refresh(self, keep_tab: bool = True) -> None:
+        index = self.model.index_for_key_path(self._key) if self._key else None
+        node = self.model.node_at(index) if index is not None and index.isValid() else None
+        if node is None:
+            self.empty.setText("Select a provider, host or virtual machine in the tree.")
+            self._set_pages([(self.empty, "Details")], keep_tab)
+            return
+        if node.kind is NodeKind.GROUP:
+            if node.key == GROUP_PROVIDERS:
+                self.provider_model.set_items(
+                    (p, provider_status_text(self.model.provider_hosts(p.id))) for p in self.model.providers())
+                self._set_pages([(self.provider_table, "Providers")], keep_tab)
+            else:
+                self.empty.setText({GROUP_TEMPLATES: "No templates in this farm yet.",
+                                    GROUP_POOLS: "No pools in this farm yet."}.get(node.key, ""))
+                self._set_pages([(self.empty, node.label)], keep_tab)
+            return
+        if node.kind is NodeKind.VM:
+            self.vm_summary.set_rows(vm_rows(node.obj))
+            self.disk_model.set_items(node.obj.disks)
+            self._set_pages([(self.vm_page, "Summary")], keep_tab)
+            return
+        if node.kind is NodeKind.PROVIDER and node.host is None:
+            p: Provider = node.obj
+            hosts = self.model.provider_hosts(p.id)
+            self.summary.set_rows([("Name", p.name), ("Kind", p.kind.label), ("Address", p.settings.address),
+                                   ("Status", provider_status_text(hosts)), ("Hosts", str(len(hosts)))])
+            self._set_pages([(self.summary, "Summary")], keep_tab)
+            return
+        # a host, or a standalone provider (which is its host)
+        host = node.host if node.kind is NodeKind.PROVIDER else node.obj
+        provider = node.obj if node.kind is NodeKind.PROVIDER else None
+        vms = self.model.vms_of(node)
+        self.summary.set_rows(host_rows(host, len(vms), provider))
+        self.vm_model.set_items(vms)
+        self._set_pages([(self.summary, "Summary"), (self.vms_page, "Virtual machines")], keep_tab)

@@ -1,0 +1,403 @@
+"""The inventory tree: Providers -> hosts -> VMs, Templates, Pools.
+
+Updated incrementally by diffing on stable keys (provider id, host name, VM id): rows are inserted,
+removed or marked changed, never reset after the first fill, so the view keeps its expanded nodes
+and its selection. Each node knows its children's rows by key, so a diff costs O(rows it touches).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from console.domain.inventory import Host, HostStatus, Inventory, Provider, VM
+from console.ui import icons
+from console.ui.inventory_nodes import (Node, NodeKind, host_key, host_without_vms, is_standalone,
+                                        row_ranges, status_suffix, vm_key)
+
+__all__ = ["InventoryModel", "Node", "NodeKind", "KEY_ROLE", "KIND_ROLE", "OBJECT_ROLE", "PROVIDER_ID_ROLE",
+           "SORT_ROLE", "GROUP_PROVIDERS", "GROUP_TEMPLATES", "GROUP_POOLS", "is_standalone"]
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1        # stable key path, e.g. "providers/p:3/vm:<id>"
+KIND_ROLE = Qt.ItemDataRole.UserRole + 2       # NodeKind
+OBJECT_ROLE = Qt.ItemDataRole.UserRole + 3     # the domain object (Provider, Host, VM)
+PROVIDER_ID_ROLE = Qt.ItemDataRole.UserRole + 4
+SORT_ROLE = Qt.ItemDataRole.UserRole + 5
+
+GROUP_PROVIDERS, GROUP_TEMPLATES, GROUP_POOLS = "providers", "templates", "pools"
+
+
+class InventoryModel(QAbstractItemModel):
+    """One column; the domain objects behind each row are in OBJECT_ROLE."""
+
+    #: a provider node's status, label or host facts changed (details views listen)
+    nodeChanged = Signal(str)   # key path
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._root = Node(NodeKind.ROOT, "", None)
+        self._providers: dict[int, Node] = {}
+        for key, label, tip in (
+                (GROUP_PROVIDERS, "Providers", "Hypervisors this console manages"),
+                (GROUP_TEMPLATES, "Templates", "No templates yet: templates made from a VM appear here"),
+                (GROUP_POOLS, "Pools", "No pools yet: pools of clones made from a template appear here")):
+            group = Node(NodeKind.GROUP, key, self._root)
+            group.label, group.tooltip = label, tip
+            group.sort_key = str(len(self._root.children))
+            self._root.index_of[key] = len(self._root.children)
+            self._root.children.append(group)
+        self._groups = {n.key: n for n in self._root.children}
+
+    @property
+    def root(self) -> Node:
+        return self._root
+
+    # ----- Qt model interface -------------------------------------------------------------------
+    def _node(self, index: QModelIndex | QPersistentModelIndex) -> Node:
+        return index.internalPointer() if index.isValid() else self._root
+
+    def index(self, row: int, column: int = 0, parent=QModelIndex()) -> QModelIndex:
+        node = self._node(parent)
+        if column != 0 or not 0 <= row < len(node.children):
+            return QModelIndex()
+        return self.createIndex(row, 0, node.children[row])
+
+    def parent(self, index=None):  # noqa: D401 - Qt overload: parent() is QObject.parent
+        if index is None:
+            return super().parent()
+        if not index.isValid():
+            return QModelIndex()
+        node: Node = index.internalPointer()
+        up = node.parent
+        if up is None or up is self._root:
+            return QModelIndex()
+        return self.createIndex(up.row, 0, up)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 1
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return "Name"
+        return None
+
+    def flags(self, index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        node: Node = index.internalPointer()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return node.label
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icon(node)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return node.tooltip
+        if role == SORT_ROLE:
+            return node.sort_key
+        if role == KEY_ROLE:
+            return node.key_path()
+        if role == KIND_ROLE:
+            return int(node.kind)
+        if role == OBJECT_ROLE:
+            return node.obj
+        if role == PROVIDER_ID_ROLE:
+            prov = node.provider_node()
+            return prov.obj.id if prov is not None else None
+        return None
+
+    def _icon(self, node: Node):
+        if node.kind is NodeKind.VM:
+            return icons.vm_icon(node.obj.state)
+        if node.kind is NodeKind.HOST:
+            return icons.host_icon(node.obj.status)
+        if node.kind is NodeKind.PROVIDER:
+            host = node.host
+            if host is not None and host.status in (HostStatus.UNREACHABLE, HostStatus.AUTH_FAILED):
+                return icons.icon("host-unreachable")
+            kind = node.obj.kind
+            return icons.icon("provider-nutanix" if kind.value.startswith("nutanix") else "provider-hyperv")
+        return icons.icon({GROUP_TEMPLATES: "folder-templates", GROUP_POOLS: "folder-pools"}
+                          .get(node.key, "folder-providers"))
+
+    # ----- lookups --------------------------------------------------------------------------------
+    def node_index(self, node: Node) -> QModelIndex:
+        if node is self._root:
+            return QModelIndex()
+        return self.createIndex(node.row, 0, node)
+
+    def group_index(self, key: str) -> QModelIndex:
+        return self.node_index(self._groups[key])
+
+    def node_at(self, index: QModelIndex) -> Node | None:
+        return index.internalPointer() if index.isValid() else None
+
+    def index_for_key_path(self, path: str) -> QModelIndex:
+        """The row with this stable key path, or an invalid index if it is not (yet) there."""
+        node = self._root
+        for key in path.split("/") if path else []:
+            row = node.index_of.get(key)
+            if row is None:
+                return QModelIndex()
+            node = node.children[row]
+        return self.node_index(node)
+
+    def provider_node(self, provider_id: int) -> Node | None:
+        return self._providers.get(provider_id)
+
+    def providers(self) -> list[Provider]:
+        return [n.obj for n in self._groups[GROUP_PROVIDERS].children]
+
+    def provider_hosts(self, provider_id: int) -> list[Host]:
+        """Hosts known for one provider (status, facts), without their VM lists."""
+        node = self._providers.get(provider_id)
+        if node is None:
+            return []
+        if node.host is not None:
+            return [node.host]
+        return [c.obj for c in node.children if c.kind is NodeKind.HOST]
+
+    def vms_of(self, node: Node) -> list[VM]:
+        """The VMs directly under a host node or a standalone provider node."""
+        return [c.obj for c in node.children if c.kind is NodeKind.VM]
+
+    def status_counts(self) -> tuple[int, int]:
+        """(providers whose hosts all answer, providers with a host that does not)."""
+        connected = unreachable = 0
+        for pid in self._providers:
+            statuses = [h.status for h in self.provider_hosts(pid)]
+            if any(s in (HostStatus.UNREACHABLE, HostStatus.AUTH_FAILED) for s in statuses):
+                unreachable += 1
+            elif statuses and all(s is HostStatus.CONNECTED for s in statuses):
+                connected += 1
+        return connected, unreachable
+
+    # ----- updates from events --------------------------------------------------------------------
+    def set_providers(self, providers: Iterable[Provider]) -> None:
+        """Add missing providers, update known ones, remove the rest (first fill at start-up)."""
+        wanted = {p.id: p for p in providers}
+        for pid in [pid for pid in self._providers if pid not in wanted]:
+            self.remove_provider(pid)
+        for provider in wanted.values():
+            self.add_provider(provider)
+
+    def add_provider(self, provider: Provider) -> None:
+        if provider.id in self._providers:
+            self.update_provider(provider)
+            return
+        group = self._groups[GROUP_PROVIDERS]
+        node = Node(NodeKind.PROVIDER, f"p:{provider.id}", group, provider)
+        if is_standalone(provider):
+            node.host = Host(name=provider.settings.address)
+        self._describe_provider(node)
+        row = len(group.children)
+        self.beginInsertRows(self.node_index(group), row, row)
+        group.children.append(node)
+        group.index_of[node.key] = row
+        self._providers[provider.id] = node
+        self.endInsertRows()
+
+    def update_provider(self, provider: Provider) -> None:
+        node = self._providers.get(provider.id)
+        if node is None:
+            self.add_provider(provider)
+            return
+        node.obj = provider
+        self._node_changed(node)
+
+    def remove_provider(self, provider_id: int) -> None:
+        node = self._providers.pop(provider_id, None)
+        if node is not None:
+            self._remove_rows(node.parent, [node.row])
+
+    def apply_inventory(self, inventory: Inventory) -> None:
+        node = self._providers.get(inventory.provider_id)
+        if node is None:
+            return           # a provider removed while its refresh ran
+        if node.host is not None:
+            # standalone: the provider row is the host; its VMs hang under it directly
+            first = inventory.hosts[0] if inventory.hosts else None
+            if first is not None:
+                bare = host_without_vms(first)
+                if bare != node.host:
+                    node.host = bare
+                    self._node_changed(node)
+            vms = [vm for host in inventory.hosts for vm in host.vms]
+            self._sync_vms(node, node, vms)
+            return
+        self._sync_hosts(node, inventory.hosts)
+
+    def set_host_status(self, provider_id: int, host_name: str, status: HostStatus, error: str = "") -> None:
+        node = self._providers.get(provider_id)
+        if node is None:
+            return
+        if node.host is not None:
+            node.host.status, node.host.error = status, error
+            if not node.host.name:
+                node.host.name = host_name
+            self._node_changed(node)
+            return
+        row = node.index_of.get(host_key(host_name))
+        if row is None:
+            host_node = self._insert_host(node, Host(name=host_name, status=status, error=error))
+        else:
+            host_node = node.children[row]
+            host_node.obj.status, host_node.obj.error = status, error
+            self._node_changed(host_node)
+        self._node_changed(node)
+
+    def update_vm(self, provider_id: int, vm: VM) -> None:
+        """One VM changed (power action): update its row, or move it if it changed host."""
+        prov = self._providers.get(provider_id)
+        if prov is None:
+            return
+        container = prov if prov.host is not None else self._host_container(prov, vm.host)
+        existing = prov.vms_by_id.get(vm.id)
+        if existing is not None and existing.parent is container:
+            existing.obj = vm
+            self._describe_vm(existing)
+            idx = self.node_index(existing)
+            self.dataChanged.emit(idx, idx)
+            self.nodeChanged.emit(existing.key_path())
+            return
+        if existing is not None:
+            self._remove_rows(existing.parent, [existing.row])
+        self._append(container, [self._make_vm(prov, container, vm)])
+
+    # ----- diff machinery ---------------------------------------------------------------------------
+    def _host_container(self, prov: Node, host_name: str) -> Node:
+        row = prov.index_of.get(host_key(host_name))
+        if row is not None:
+            return prov.children[row]
+        return self._insert_host(prov, Host(name=host_name))
+
+    def _insert_host(self, prov: Node, host: Host) -> Node:
+        node = Node(NodeKind.HOST, host_key(host.name), prov, host_without_vms(host))
+        self._describe_host(node)
+        self._append(prov, [node])
+        return node
+
+    def _sync_hosts(self, prov: Node, hosts: list[Host]) -> None:
+        wanted = {host_key(h.name): h for h in hosts}
+        gone = [row for row, child in enumerate(prov.children) if child.key not in wanted]
+        self._remove_rows(prov, gone)
+        for key, host in wanted.items():
+            row = prov.index_of.get(key)
+            if row is None:
+                host_node = self._insert_host(prov, host)
+            else:
+                host_node = prov.children[row]
+                bare = host_without_vms(host)
+                if bare != host_node.obj:
+                    host_node.obj = bare
+                    self._node_changed(host_node)
+            self._sync_vms(prov, host_node, host.vms)
+
+    def _sync_vms(self, prov: Node, container: Node, vms: list[VM]) -> None:
+        wanted: dict[str, VM] = {}
+        for vm in vms:
+            wanted[vm_key(vm.id)] = vm
+        gone = [row for row, child in enumerate(container.children) if child.key not in wanted]
+        self._remove_rows(container, gone)
+        changed: list[int] = []
+        for row, child in enumerate(container.children):
+            vm = wanted[child.key]
+            if vm != child.obj:
+                child.obj = vm
+                self._describe_vm(child)
+                changed.append(row)
+        self._emit_changed_ranges(container, changed)
+        new = [self._make_vm(prov, container, vm) for key, vm in wanted.items()
+               if key not in container.index_of]
+        self._append(container, new)
+
+    def _make_vm(self, prov: Node, container: Node, vm: VM) -> Node:
+        node = Node(NodeKind.VM, vm_key(vm.id), container, vm)
+        self._describe_vm(node)
+        return node
+
+    def _append(self, parent: Node, nodes: list[Node]) -> None:
+        if not nodes:
+            return
+        first = len(parent.children)
+        self.beginInsertRows(self.node_index(parent), first, first + len(nodes) - 1)
+        parent.children.extend(nodes)
+        parent.reindex(first)
+        prov = parent.provider_node()
+        for node in nodes:
+            if node.kind is NodeKind.VM and prov is not None:
+                prov.vms_by_id[node.obj.id] = node
+        self.endInsertRows()
+
+    def _remove_rows(self, parent: Node, rows: list[int]) -> None:
+        """Remove rows in contiguous ranges, from the bottom so earlier rows keep their numbers."""
+        if not rows:
+            return
+        prov = parent.provider_node()
+        parent_index = self.node_index(parent)
+        for start, end in reversed(row_ranges(sorted(rows))):
+            self.beginRemoveRows(parent_index, start, end)
+            for node in parent.children[start:end + 1]:
+                del parent.index_of[node.key]
+                self._forget(prov, node)
+            del parent.children[start:end + 1]
+            parent.reindex(start)
+            self.endRemoveRows()
+
+    def _forget(self, prov: Node | None, node: Node) -> None:
+        if prov is None:
+            return
+        if node.kind is NodeKind.VM:
+            if prov.vms_by_id.get(node.obj.id) is node:
+                del prov.vms_by_id[node.obj.id]
+        for child in node.children:
+            self._forget(prov, child)
+
+    def _emit_changed_ranges(self, parent: Node, rows: list[int]) -> None:
+        for start, end in row_ranges(rows):
+            self.dataChanged.emit(self.createIndex(start, 0, parent.children[start]),
+                                  self.createIndex(end, 0, parent.children[end]))
+
+    def _node_changed(self, node: Node) -> None:
+        if node.kind is NodeKind.PROVIDER:
+            self._describe_provider(node)
+        elif node.kind is NodeKind.HOST:
+            self._describe_host(node)
+        idx = self.node_index(node)
+        self.dataChanged.emit(idx, idx)
+        self.nodeChanged.emit(node.key_path())
+
+    # ----- labels and tooltips (computed once per change, not per paint) -------------------------
+    def _describe_provider(self, node: Node) -> None:
+        provider: Provider = node.obj
+        status = node.host.status if node.host is not None else HostStatus.UNKNOWN
+        node.label = provider.name + status_suffix(status)
+        node.sort_key = provider.name.casefold()
+        lines = [provider.name, provider.kind.label, f"Address: {provider.settings.address}"]
+        if node.host is not None:
+            lines.append(f"Status: {status.value}")
+            if node.host.error:
+                lines.append(node.host.error)
+        node.tooltip = "\n".join(lines)
+
+    @staticmethod
+    def _describe_host(node: Node) -> None:
+        host: Host = node.obj
+        node.label = host.name + status_suffix(host.status)
+        node.sort_key = host.name.casefold()
+        node.tooltip = "\n".join(filter(None, [host.name, f"Status: {host.status.value}", host.error]))
+
+    @staticmethod
+    def _describe_vm(node: Node) -> None:
+        vm: VM = node.obj
+        node.label = vm.name
+        node.sort_key = vm.name.casefold()
+        node.tooltip = f"{vm.name}\n{vm.state.value} on {vm.host}"

@@ -1,0 +1,133 @@
+"""The window's actions, menus, toolbar and tree context menus, and when each is enabled."""
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+
+from console.domain.inventory import PowerAction
+from console.ui import icons
+from console.ui.inventory_model import GROUP_PROVIDERS, Node, NodeKind
+
+POWER_ICONS = {PowerAction.START: "vm-start", PowerAction.SHUTDOWN: "vm-shutdown",
+               PowerAction.STOP: "vm-stop", PowerAction.RESTART: "vm-restart"}
+
+
+def _action(window: QMainWindow, name: str, text: str, icon_name: str = "",
+            shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(name)
+    if icon_name:
+        action.setIcon(icons.icon(icon_name))
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+    return action
+
+
+class WindowActions:
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        self.add_provider = _action(window, "actionAddProvider", "&Add Provider...", "add-provider",
+                                    tip="Add a Hyper-V host to manage")
+        self.quit = _action(window, "actionQuit", "&Quit", shortcut=QKeySequence.StandardKey.Quit)
+        self.quit.setShortcut(QKeySequence("Ctrl+Q"))
+        self.refresh = _action(window, "actionRefresh", "&Refresh", "refresh", QKeySequence("F5"),
+                               "Read the inventory of every provider again")
+        self.refresh_provider = _action(window, "actionRefreshProvider", "Refresh this provider", "refresh",
+                                        tip="Read this provider's inventory again")
+        self.power: dict[PowerAction, QAction] = {
+            action: _action(window, f"action{action.name.capitalize()}", action.label, POWER_ICONS[action],
+                            tip=f"{action.label} the selected virtual machine")
+            for action in PowerAction}
+        self.delete = _action(window, "actionDelete", "&Delete provider", "delete",
+                              QKeySequence(QKeySequence.StandardKey.Delete),
+                              "Remove the selected provider from the console (its VMs are not touched)")
+        self.about = _action(window, "actionAbout", "&About VDI Console")
+        self.toggle_tasks: QAction | None = None     # from the dock's toggleViewAction
+
+    def build_menus_and_toolbar(self, tasks_dock) -> QToolBar:
+        window = self.window
+        bar = window.menuBar()
+        bar.setObjectName("menuBar")
+        file_menu = bar.addMenu("&File")
+        file_menu.setObjectName("menuFile")
+        file_menu.addAction(self.add_provider)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        view_menu = bar.addMenu("&View")
+        view_menu.setObjectName("menuView")
+        view_menu.addAction(self.refresh)
+        self.toggle_tasks = tasks_dock.toggleViewAction()
+        self.toggle_tasks.setObjectName("actionShowTasks")
+        self.toggle_tasks.setText("&Tasks and log")
+        view_menu.addAction(self.toggle_tasks)
+        actions_menu = bar.addMenu("&Actions")
+        actions_menu.setObjectName("menuActions")
+        for action in self.power.values():
+            actions_menu.addAction(action)
+        actions_menu.addSeparator()
+        actions_menu.addAction(self.refresh_provider)
+        actions_menu.addAction(self.delete)
+        help_menu = bar.addMenu("&Help")
+        help_menu.setObjectName("menuHelp")
+        help_menu.addAction(self.about)
+
+        toolbar = QToolBar("Main toolbar", window)
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setAccessibleName("Main toolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.add_provider)
+        toolbar.addAction(self.refresh)
+        toolbar.addSeparator()
+        for action in self.power.values():
+            toolbar.addAction(action)
+        for action in toolbar.actions():
+            widget = toolbar.widgetForAction(action)
+            if widget is not None and action.objectName():
+                widget.setObjectName(f"{action.objectName()}Button")
+                widget.setAccessibleName(action.text().replace("&", "").rstrip("."))
+        window.addToolBar(toolbar)
+        return toolbar
+
+    def update(self, node: Node | None, connected: bool) -> None:
+        """Enable what makes sense for the selected node (a VM's power state decides the power actions)."""
+        state = node.obj.state if node is not None and node.kind is NodeKind.VM else None
+        for action, qaction in self.power.items():
+            qaction.setEnabled(connected and state is not None and action.allowed_from(state))
+            if state is None:
+                qaction.setToolTip(f"{action.label}: select a virtual machine")
+            elif not action.allowed_from(state):
+                qaction.setToolTip(f"{action.label}: not possible while the VM is {state.value}")
+            else:
+                qaction.setToolTip(f"{action.label} the selected virtual machine")
+        in_provider = node is not None and node.provider_node() is not None
+        self.refresh_provider.setEnabled(connected and in_provider)
+        self.delete.setEnabled(connected and node is not None and node.kind is NodeKind.PROVIDER)
+        self.add_provider.setEnabled(connected)
+        self.refresh.setEnabled(connected)
+
+    def context_menu(self, node: Node | None) -> QMenu | None:
+        if node is None:
+            return None
+        menu = QMenu(self.window)
+        menu.setObjectName("treeContextMenu")
+        if node.kind is NodeKind.GROUP:
+            if node.key != GROUP_PROVIDERS:
+                return None
+            menu.addAction(self.add_provider)
+            menu.addAction(self.refresh)
+        elif node.kind is NodeKind.VM:
+            for action in self.power.values():
+                menu.addAction(action)
+            menu.addSeparator()
+            menu.addAction(self.refresh_provider)
+        elif node.kind is NodeKind.HOST:
+            menu.addAction(self.refresh_provider)
+        else:
+            menu.addAction(self.refresh_provider)
+            menu.addSeparator()
+            menu.addAction(self.delete)
+        return menu
+
