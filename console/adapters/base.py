@@ -67,6 +67,19 @@ class ProviderAdapter(Protocol):
         """Apply a power action and return the VM as it is afterwards. Idempotent: starting a running
         VM succeeds with a log line, it does not fail."""
 
+    # Optional operations, present when the matching capability flag is set. Each is idempotent:
+    # a retried call finds what the first try made instead of making a second.
+    async def snapshot(self, vm_id: str, name: str, reporter: Reporter = NullReporter()) -> str:
+        """Take a snapshot; returns its id (can_snapshot)."""
+
+    async def clone(self, vm_id: str, new_name: str, snapshot_id: str | None = None,
+                    reporter: Reporter = NullReporter()) -> VM:
+        """Full clone of a VM, or a thin clone from one of its snapshots (can_full_clone,
+        can_link_clone). A clone that fails part-way is removed, or the task's cleanup list names it."""
+
+    async def delete(self, vm_id: str, reporter: Reporter = NullReporter()) -> None:
+        """Delete a VM and its disks. A VM already gone is success with a log line."""
+
     async def close(self) -> None:
         """Release connections and executors."""
 

@@ -101,7 +101,8 @@ class VirtualDisk:
 class VM:
     id: str                         # hypervisor's own id (Hyper-V VMId GUID, Nutanix uuid)
     name: str
-    host: str                       # name of the host it runs on
+    host: str                       # name of the host it runs on ("" for a powered-off AHV VM)
+    cluster: str = ""               # Nutanix cluster name; "" for standalone Hyper-V
     state: PowerState = PowerState.UNKNOWN
     cpu_count: int = 1
     memory_bytes: int = 0
@@ -113,6 +114,7 @@ class VM:
     disks: list[VirtualDisk] = field(default_factory=list)
     guest_agent: bool = False       # integration services / guest tools answering
     notes: str = ""
+    nics: list[str] = field(default_factory=list)   # network names, in order
 
 
 @dataclass
@@ -162,6 +164,7 @@ class HostFacts:
 @dataclass
 class Host:
     name: str
+    cluster: str = ""               # Nutanix cluster name; "" for standalone Hyper-V
     status: HostStatus = HostStatus.UNKNOWN
     facts: HostFacts | None = None
     vms: list[VM] = field(default_factory=list)
