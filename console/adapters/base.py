@@ -67,8 +67,15 @@ class ProviderAdapter(Protocol):
         """Apply a power action and return the VM as it is afterwards. Idempotent: starting a running
         VM succeeds with a log line, it does not fail."""
 
-    # Optional operations, present when the matching capability flag is set. Each is idempotent:
-    # a retried call finds what the first try made instead of making a second.
+    async def close(self) -> None:
+        """Release connections and executors."""
+
+
+@runtime_checkable
+class CloningAdapter(Protocol):
+    """Operations an adapter has when its capability flags say so (can_snapshot, can_full_clone,
+    can_link_clone). Each is idempotent: a retried call finds what the first try made."""
+
     async def snapshot(self, vm_id: str, name: str, reporter: Reporter = NullReporter()) -> str:
         """Take a snapshot; returns its id (can_snapshot)."""
 
@@ -79,9 +86,6 @@ class ProviderAdapter(Protocol):
 
     async def delete(self, vm_id: str, reporter: Reporter = NullReporter()) -> None:
         """Delete a VM and its disks. A VM already gone is success with a log line."""
-
-    async def close(self) -> None:
-        """Release connections and executors."""
 
 
 class AdapterFactory(Protocol):
