@@ -12,7 +12,8 @@ import unicodedata
 from typing import Any, Callable, Iterable
 
 from console.adapters.base import CheckResult, ProviderAdapter
-from console.domain.addresses import Endpoint, parse_winrm_address, validate_port
+from console.domain.addresses import Endpoint, parse_winrm_address
+from console.domain.connection_rules import winrm_endpoint
 from console.domain.errors import (AuthenticationError, ConsoleError, NotFoundError, UnreachableError,
                                    ValidationError)
 from console.domain.inventory import (ConnectionSettings, HostStatus, Inventory, PowerAction,
@@ -48,20 +49,7 @@ def _endpoint(settings: ConnectionSettings) -> Endpoint:
     if settings.kind is not ProviderKind.HYPERV:
         raise ValidationError(f"{ProviderKind(settings.kind).label} providers are not supported yet.",
                               "Add a standalone Microsoft Hyper-V host.", field="kind")
-    validate_port(settings.port)
-    endpoint = parse_winrm_address(settings.address, settings.port, settings.use_https)
-    transport = WinRMTransport(settings.transport)
-    if transport is not WinRMTransport.KERBEROS and not settings.username.strip():
-        raise ValidationError("Enter the user name of an administrator of the host.",
-                              "For example CORP\\admin or admin@corp.example.com.", field="username")
-    if (transport is WinRMTransport.BASIC and endpoint.scheme == "http" and not endpoint.is_loopback
-            and not settings.allow_insecure_basic):
-        raise ValidationError(
-            f"Basic authentication over plain HTTP would send the password to {endpoint.host} "
-            "readable by anyone on the network.",
-            "Use HTTPS, or NTLM or Kerberos, or explicitly allow Basic over HTTP for this provider.",
-            field="transport")
-    return endpoint
+    return winrm_endpoint(settings)
 
 
 def _endpoint_key(settings: ConnectionSettings) -> str:

@@ -12,7 +12,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from console.adapters.base import Capabilities, CheckResult, NullReporter, Reporter
-from console.domain.addresses import Endpoint, parse_winrm_address
+from console.domain.addresses import Endpoint
+from console.domain.connection_rules import winrm_endpoint
 from console.domain.errors import ValidationError
 from console.domain.inventory import (ConnectionSettings, Host, HostFacts, HostStatus, Inventory,
                                       PowerAction, ProviderKind, VM, WinRMTransport)
@@ -40,21 +41,9 @@ def _endpoint_for(settings: ConnectionSettings, password: str) -> Endpoint:
     if settings.kind not in (ProviderKind.HYPERV, ProviderKind.HYPERV_CLUSTER):
         raise ValidationError(f"A {settings.kind.label} provider cannot be reached through WinRM.",
                               "Choose the Nutanix connection for Prism addresses.", field="kind")
-    endpoint = parse_winrm_address(settings.address, settings.port, settings.use_https)
-    transport = WinRMTransport(settings.transport)
-    if transport is not WinRMTransport.KERBEROS:
-        if not settings.username.strip():
-            raise ValidationError("Enter the user name of an administrator of the host.",
-                                  "For example CORP\\admin or admin@corp.example.com.", field="username")
-        if not password:
-            raise ValidationError(f"Enter the password for {settings.username}.", field="password")
-    if (transport is WinRMTransport.BASIC and endpoint.scheme == "http" and not endpoint.is_loopback
-            and not settings.allow_insecure_basic):
-        raise ValidationError(
-            f"Basic authentication over plain HTTP would send the password to {endpoint.host} "
-            "readable by anyone on the network.",
-            "Use HTTPS, or NTLM or Kerberos, or explicitly allow Basic over HTTP for this provider.",
-            field="transport")
+    endpoint = winrm_endpoint(settings)
+    if WinRMTransport(settings.transport) is not WinRMTransport.KERBEROS and not password:
+        raise ValidationError(f"Enter the password for {settings.username}.", field="password")
     return endpoint
 
 
