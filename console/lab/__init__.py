@@ -7,7 +7,13 @@ Basic auth), so the Hyper-V adapter runs against it exactly as against Windows.
     lab.set_fault("HV02", "offline")        # "offline", "slow", "auth", "disk-full", or None
     lab.set_fault("HV02", None, delay=2.0)  # later, from a timer thread
     lab.arm_fault("HV01", "offline", script="Set-VMPowerState")   # halfway through the next one
+    lab.prism                               # [LabPrism(kind, name, url, username, password, fingerprint)]
+    lab.set_fault("NTNX-PC-01", "auth")     # Prism faults: console.lab.prism.FAULTS
     lab.stop()
+
+Prism (console/lab/prism): a Prism Element (NTNX-PE-01, REST v2.0) and a Prism Central (NTNX-PC-01,
+REST v3, managing NTNX-PE-01 and NTNX-PE-02) over HTTPS with a self-signed certificate kept in the
+state folder; user "admin", password "Nutanix/4u-Lab".
 
 Credentials: USERNAME ("lab\\admin", or "administrator") and PASSWORD; HTTP Basic on 127.0.0.1.
 
@@ -18,9 +24,10 @@ anything it receives.
 from __future__ import annotations
 
 from .lab import ACCEPTED_USERS, PASSWORD, USERNAME, Lab, LabHost, serve_forever
+from .prism import LabPrism, PrismLab, PrismSpec
 from .world import FAULTS, HOSTILE_NAMES, SimHost, VirtualMachine, World, WorldSpec
 
 __all__ = [
-    "ACCEPTED_USERS", "FAULTS", "HOSTILE_NAMES", "Lab", "LabHost", "PASSWORD", "SimHost", "USERNAME",
-    "VirtualMachine", "World", "WorldSpec", "serve_forever",
+    "ACCEPTED_USERS", "FAULTS", "HOSTILE_NAMES", "Lab", "LabHost", "LabPrism", "PASSWORD", "PrismLab",
+    "PrismSpec", "SimHost", "USERNAME", "VirtualMachine", "World", "WorldSpec", "serve_forever",
 ]

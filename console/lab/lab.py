@@ -4,6 +4,9 @@
     for h in lab.start():              # non-blocking: serves in daemon threads
         print(h.name, h.url)           # http://127.0.0.1:PORT/wsman, Basic auth
     lab.set_fault("HV02", "offline")   # or "slow", "auth", "disk-full"; None clears
+    for p in lab.prism:                # the Prism endpoints (console/lab/prism), started with the hosts
+        print(p.kind, p.url, p.fingerprint)
+    lab.set_fault("NTNX-PE-01", "clone-fails-60")   # Prism faults: console.lab.prism.FAULTS
     lab.stop()
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .prism import LabPrism, PrismLab, PrismSpec
 from .winrm_server import HostEndpoint, Reactor
 from .world import FAULTS, World, WorldSpec
 
@@ -51,10 +55,12 @@ class _ArmedFault:
 
 class Lab:
     """The simulated hosts, each on its own port of ``host`` (``base_port + i`` when given, else
-    ephemeral ports)."""
+    ephemeral ports), and with ``prism`` the Prism Element and Prism Central endpoints (HTTPS, on
+    ``base_port + 500 + i`` when given; ``prism_spec`` adds generated VMs for paging benchmarks)."""
 
     def __init__(self, state_dir: Path, speed: float = 1.0, spec: WorldSpec | None = None,
-                 host: str = "127.0.0.1", base_port: int = 0, strict_encoding: bool = True) -> None:
+                 host: str = "127.0.0.1", base_port: int = 0, strict_encoding: bool = True,
+                 prism: bool = True, prism_spec: PrismSpec | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.state_dir = Path(state_dir)
@@ -74,6 +80,14 @@ class Lab:
         self._armed_lock = threading.RLock()     # armed faults and timers (taken by operations)
         self._timers: set[threading.Timer] = set()
         self._running = False
+        self.prism_lab: PrismLab | None = (
+            PrismLab(self.state_dir, speed=speed, spec=prism_spec, host=host,
+                     base_port=self.base_port + 500 if self.base_port else 0) if prism else None)
+
+    @property
+    def prism(self) -> list[LabPrism]:
+        """The Prism endpoints being served (empty before start, or with ``prism=False``)."""
+        return self.prism_lab.endpoints if self.prism_lab is not None and self.prism_lab.running else []
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -108,8 +122,12 @@ class Lab:
                     ep.reserve_port()
                 else:
                     ep.open()
+            if self.prism_lab is not None:
+                self.prism_lab.start()
         except BaseException:
             self._close_all()
+            if self.prism_lab is not None:
+                self.prism_lab.stop()
             raise
         self.hosts = [LabHost(n, f"http://{self._url_host()}:{self._endpoints[n].port}/wsman",
                               USERNAME, PASSWORD) for n in names]
@@ -127,6 +145,8 @@ class Lab:
                 self._armed.clear()
             was_running, self._running = self._running, False
             self._close_all()
+        if self.prism_lab is not None:
+            self.prism_lab.stop()
         if was_running and self._world is not None:
             self._world.save_all()
 
@@ -179,7 +199,13 @@ class Lab:
 
         offline: the listener is closed (connections refused), operations running on the host are
         abandoned (their VMs go back to where they were) and open connections dropped without an
-        answer; clearing it listens again on the same port."""
+        answer; clearing it listens again on the same port.
+
+        A Prism endpoint's name ("NTNX-PE-01", "NTNX-PC-01") sets that endpoint's fault instead
+        (console.lab.prism.FAULTS)."""
+        if self._is_prism(host_name):
+            self.prism_lab.set_fault(host_name, fault, delay)       # type: ignore[union-attr]
+            return
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)} or None")
         if delay is not None and delay > 0:
@@ -198,7 +224,12 @@ class Lab:
             elif fault != "offline" and old == "offline":
                 ep.open()
 
+    def _is_prism(self, name: str) -> bool:
+        return self.prism_lab is not None and name.lower() in (n.lower() for n in self.prism_lab.names)
+
     def fault(self, host_name: str) -> str | None:
+        if self._is_prism(host_name):
+            return self.prism_lab.fault(host_name)                  # type: ignore[union-attr]
         with self.world.lock:
             return self.world.host(host_name).fault
 
@@ -253,7 +284,13 @@ def serve_forever(state_dir: Path, speed: float = 1.0, spec: WorldSpec | None = 
             fault = lab.fault(h.name)
             extra = f"  fault={fault}" if fault else ""
             print(f"{h.name}\t{h.url}\tuser={h.username}\tpassword={h.password}{extra}", file=out)
-        print(f"# {len(hosts)} simulated Hyper-V hosts (speed x{speed:g}) started in "
+        for p in lab.prism:
+            fault = lab.fault(p.name)
+            extra = f"  fault={fault}" if fault else ""
+            print(f"{p.name}\t{p.url}\tkind={p.kind}\tuser={p.username}\tpassword={p.password}"
+                  f"\tfingerprint={p.fingerprint}{extra}", file=out)
+        print(f"# {len(hosts)} simulated Hyper-V hosts and {len(lab.prism)} Prism endpoints "
+              f"(speed x{speed:g}) started in "
               f"{time.perf_counter() - started:.2f} s; state in {lab.state_dir}. Ctrl-C stops.", file=out)
         out.flush()
         waiter = stop_event or threading.Event()
