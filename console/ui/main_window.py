@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.refresh.triggered.connect(lambda: self.refresh(None))
         a.refresh_provider.triggered.connect(self._refresh_selected_provider)
+        a.find.triggered.connect(self.focus_filter)
+        self.tree.filter_edit.returnPressed.connect(self.select_first_match)
         for action, qaction in a.power.items():
             qaction.triggered.connect(lambda _checked=False, act=action: self.power(act))
         a.delete.triggered.connect(self.confirm_delete_provider)
@@ -228,6 +231,40 @@ class MainWindow(QMainWindow):
         if self.bridge is None:
             return
         self.bridge.call(self.services.providers.refresh, provider_id, what="Refresh")
+
+    def focus_filter(self) -> None:
+        """Ctrl+F: type a name, Enter goes to it (the whole window works from the keyboard)."""
+        self.tree.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.tree.filter_edit.selectAll()
+
+    def select_first_match(self) -> bool:
+        """Enter in the filter box: select the first row whose name matches (a VM rather than its
+        provider when both do) and move the keyboard focus to the tree."""
+        tree = self.tree
+        tree.apply_filter_now()
+        needle = tree.filter_edit.text().strip().casefold()
+        if not needle:
+            return False
+        proxy, first = tree.proxy, None
+        pending = deque(proxy.index(r, 0) for r in range(proxy.rowCount()))
+        while pending:                                    # breadth-first, in the order shown
+            idx = pending.popleft()
+            node = self.inventory.node_at(proxy.mapToSource(idx))
+            if node is not None and needle in node.label.casefold():
+                if node.kind is NodeKind.VM:
+                    first = idx
+                    break
+                if first is None:
+                    first = idx
+            pending.extend(proxy.index(r, 0, idx) for r in range(proxy.rowCount(idx)))
+        if first is None:
+            self.statusBar().showMessage(f"Nothing in the inventory matches '{tree.filter_edit.text().strip()}'.",
+                                         5000)
+            return False
+        tree.view.setCurrentIndex(first)
+        tree.view.scrollTo(first)
+        tree.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return True
 
     def _refresh_selected_provider(self) -> None:
         node = self.tree.selected_node()

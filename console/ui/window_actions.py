@@ -10,6 +10,10 @@ from console.ui.inventory_model import GROUP_PROVIDERS, Node, NodeKind
 
 POWER_ICONS = {PowerAction.START: "vm-start", PowerAction.SHUTDOWN: "vm-shutdown",
                PowerAction.STOP: "vm-stop", PowerAction.RESTART: "vm-restart"}
+# The letters of Hyper-V's Virtual Machine Connection (Ctrl+S start, Ctrl+D shut down, Ctrl+O turn off,
+# Ctrl+R reset), with Shift added: a stray Ctrl+O or Ctrl+S must not turn off or start a VM.
+POWER_SHORTCUTS = {PowerAction.START: "Ctrl+Shift+S", PowerAction.SHUTDOWN: "Ctrl+Shift+D",
+                   PowerAction.STOP: "Ctrl+Shift+O", PowerAction.RESTART: "Ctrl+Shift+R"}
 
 
 def _action(window: QMainWindow, name: str, text: str, icon_name: str = "",
@@ -37,8 +41,11 @@ class WindowActions:
                                "Read the inventory of every provider again")
         self.refresh_provider = _action(window, "actionRefreshProvider", "Refresh this provider", "refresh",
                                         tip="Read this provider's inventory again")
+        self.find = _action(window, "actionFind", "&Find in inventory", shortcut="Ctrl+F",
+                            tip="Filter the inventory by name; Enter selects the first match")
         self.power: dict[PowerAction, QAction] = {
             action: _action(window, f"action{action.name.capitalize()}", action.label, POWER_ICONS[action],
+                            QKeySequence(POWER_SHORTCUTS[action]),
                             tip=f"{action.label} the selected virtual machine")
             for action in PowerAction}
         self.delete = _action(window, "actionDelete", "&Delete provider", "delete",
@@ -59,6 +66,7 @@ class WindowActions:
         view_menu = bar.addMenu("&View")
         view_menu.setObjectName("menuView")
         view_menu.addAction(self.refresh)
+        view_menu.addAction(self.find)
         self.toggle_tasks = tasks_dock.toggleViewAction()
         self.toggle_tasks.setObjectName("actionShowTasks")
         self.toggle_tasks.setText("&Tasks and log")
@@ -96,12 +104,13 @@ class WindowActions:
         state = node.obj.state if node is not None and node.kind is NodeKind.VM else None
         for action, qaction in self.power.items():
             qaction.setEnabled(connected and state is not None and action.allowed_from(state))
+            keys = qaction.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             if state is None:
-                qaction.setToolTip(f"{action.label}: select a virtual machine")
+                qaction.setToolTip(f"{action.label} ({keys}): select a virtual machine")
             elif not action.allowed_from(state):
-                qaction.setToolTip(f"{action.label}: not possible while the VM is {state.value}")
+                qaction.setToolTip(f"{action.label} ({keys}): not possible while the VM is {state.value}")
             else:
-                qaction.setToolTip(f"{action.label} the selected virtual machine")
+                qaction.setToolTip(f"{action.label} the selected virtual machine ({keys})")
         in_provider = node is not None and node.provider_node() is not None
         self.refresh_provider.setEnabled(connected and in_provider)
         self.delete.setEnabled(connected and node is not None and node.kind is NodeKind.PROVIDER)
