@@ -601,10 +601,12 @@ class HostEndpoint:
             if self._offline:
                 return False
             shell.commands[cmd.id] = cmd
+            # Started under the lock: close() must never see a command whose thread exists but has
+            # not started (joining it would raise).
+            cmd.thread = threading.Thread(target=self._run, args=(cmd,), daemon=True,
+                                          name=f"lab-{self.name}-cmd")
             self._running.add(cmd)
-        cmd.thread = threading.Thread(target=self._run, args=(cmd,), daemon=True,
-                                      name=f"lab-{self.name}-cmd")
-        cmd.thread.start()
+            cmd.thread.start()
         return True
 
     def _run(self, cmd: Command) -> None:

@@ -3,19 +3,29 @@
 It subscribes to the services' event bus and re-emits each event as a Qt signal (delivery is on the
 loop's thread, which is the Qt thread under qasync), and it starts service coroutines for widgets,
 which never await. Errors come back as a sentence and a hint, never a traceback.
+
+Whole inventories are the one heavy event (a provider's hundreds of VMs diffed into the tree): they
+wait in a queue, newest per provider, and go out a few per turn of the Qt loop within a time slice,
+so 200 providers answering at once never hold the window for long. Any other event about a provider
+first delivers that provider's queued inventory, so the order the services published is kept.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain.errors import ConsoleError
 from console.services import events as ev
 
 log = logging.getLogger(__name__)
+
+#: how long one turn of the Qt loop may spend applying queued inventories (at least one goes)
+INVENTORY_SLICE_S = 0.012
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
@@ -43,6 +53,9 @@ class ServicesBridge(QObject):
         super().__init__(parent)
         self.services = services
         self._futures: set[asyncio.Future] = set()
+        self._inventories: OrderedDict[int, Any] = OrderedDict()    # provider id -> Inventory
+        self._inventory_timer = QTimer(self, singleShot=True, interval=0)
+        self._inventory_timer.timeout.connect(self._deliver_inventories)
         self._unsubscribe: Callable[[], None] | None = services.bus.subscribe(self._on_event)
 
     def _on_event(self, event: Any) -> None:
@@ -53,17 +66,49 @@ class ServicesBridge(QObject):
         elif isinstance(event, ev.TaskAdded):
             self.taskAdded.emit(event.task)
         elif isinstance(event, ev.InventoryUpdated):
-            self.inventoryUpdated.emit(event.inventory)
+            self._inventories.pop(event.inventory.provider_id, None)   # the newest goes last
+            self._inventories[event.inventory.provider_id] = event.inventory
+            if not self._inventory_timer.isActive():
+                self._inventory_timer.start()
         elif isinstance(event, ev.VMChanged):
+            self._deliver_inventory_of(event.provider_id)
             self.vmChanged.emit(event.provider_id, event.vm)
         elif isinstance(event, ev.HostStatusChanged):
+            self._deliver_inventory_of(event.provider_id)
             self.hostStatusChanged.emit(event.provider_id, event.host, event.status, event.error)
         elif isinstance(event, ev.ProviderAdded):
             self.providerAdded.emit(event.provider)
         elif isinstance(event, ev.ProviderUpdated):
+            self._deliver_inventory_of(event.provider.id)
             self.providerUpdated.emit(event.provider)
         elif isinstance(event, ev.ProviderRemoved):
+            self._inventories.pop(event.provider_id, None)
             self.providerRemoved.emit(event.provider_id)
+
+    def _deliver_inventory_of(self, provider_id: int) -> None:
+        inventory = self._inventories.pop(provider_id, None)
+        if inventory is not None:
+            self.inventoryUpdated.emit(inventory)
+
+    def _deliver_inventories(self) -> None:
+        deadline = time.perf_counter() + INVENTORY_SLICE_S
+        while self._inventories:
+            _pid, inventory = self._inventories.popitem(last=False)
+            self.inventoryUpdated.emit(inventory)
+            if time.perf_counter() >= deadline:
+                break
+        if self._inventories:
+            self._inventory_timer.start()       # the rest on the next turn, after paints and input
+
+    def flush_inventories(self) -> None:
+        """Deliver every queued inventory now."""
+        self._inventory_timer.stop()
+        while self._inventories:
+            self.inventoryUpdated.emit(self._inventories.popitem(last=False)[1])
+
+    @property
+    def inventories_pending(self) -> int:
+        return len(self._inventories)
 
     def run(self, coro: Awaitable, what: str = "",
             on_done: Callable[[Any], None] | None = None,
@@ -110,6 +155,8 @@ class ServicesBridge(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self._inventory_timer.stop()
+        self._inventories.clear()
         for fut in list(self._futures):
             fut.cancel()
         self._futures.clear()

@@ -307,14 +307,20 @@ class InventoryModel(QAbstractItemModel):
             wanted[vm_key(vm.id)] = vm
         gone = [row for row, child in enumerate(container.children) if child.key not in wanted]
         self._remove_rows(container, gone)
-        changed: list[int] = []
+        first = last = -1
         for row, child in enumerate(container.children):
             vm = wanted[child.key]
             if vm != child.obj:
                 child.obj = vm
                 self._describe_vm(child)
-                changed.append(row)
-        self._emit_changed_ranges(container, changed)
+                if first < 0:
+                    first = row
+                last = row
+        if first >= 0:
+            # one signal for the span, not one per run of changed rows: a refresh changes most VMs
+            # (uptime), scattered, and each signal costs the proxy and the view a pass of their own
+            self.dataChanged.emit(self.createIndex(first, 0, container.children[first]),
+                                  self.createIndex(last, 0, container.children[last]))
         new = [self._make_vm(prov, container, vm) for key, vm in wanted.items()
                if key not in container.index_of]
         self._append(container, new)
@@ -360,11 +366,6 @@ class InventoryModel(QAbstractItemModel):
                 del prov.vms_by_id[node.obj.id]
         for child in node.children:
             self._forget(prov, child)
-
-    def _emit_changed_ranges(self, parent: Node, rows: list[int]) -> None:
-        for start, end in row_ranges(rows):
-            self.dataChanged.emit(self.createIndex(start, 0, parent.children[start]),
-                                  self.createIndex(end, 0, parent.children[end]))
 
     def _node_changed(self, node: Node) -> None:
         if node.kind is NodeKind.PROVIDER:

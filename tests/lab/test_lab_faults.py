@@ -79,7 +79,9 @@ def test_slow_multiplies_durations(lab_factory):
     t0 = time.monotonic()
     ok(h, "Get-Inventory")
     slow = time.monotonic() - t0
-    assert slow >= 0.3 and slow > fast + 0.2
+    # The lower bound is what the fault guarantees (10 x 30 ms of simulated work); the client's own
+    # overhead varies with machine load, so it is not compared in absolute terms.
+    assert slow >= 0.3 and slow > fast
 
 
 def test_unknown_fault_rejected(lab):
