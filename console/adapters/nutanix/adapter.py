@@ -1,0 +1,264 @@
+"""What Prism Element and Prism Central adapters share: settings, the HTTP client, the task loop,
+telling the two kinds apart, version checks, idempotency keys and the cleanup of failed clones."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from console.adapters.base import Capabilities, CheckResult, NullReporter, Reporter
+from console.domain.errors import (
+    ConsoleError,
+    NotFoundError,
+    PrerequisiteError,
+    ProtocolError,
+    ValidationError,
+    WrongEndpointError,
+)
+from console.domain.inventory import ConnectionSettings, HostFacts, PowerAction, ProviderKind
+from console.domain.tasks import LogLevel, UndoAction
+
+from .address import prism_base_url
+from .client import RETRY_DELAYS, PrismClient, RequestHook
+from .convert import v3_is_prism_central, version_tuple
+from .errors import TaskFailedError
+from .tasks import DEFAULT_INTERVAL, TaskPoller, TaskStatus
+
+#: oldest Prism the adapters were written for: AOS 5.10 (v2.0 with disk and NIC config, v3 clone)
+MIN_VERSION = (5, 10)
+#: names every Prism VM request id (uuid5), so a retried clone computes the same uuid again
+_REQUEST_NS = uuid.UUID("6f1c1d2e-7a43-4b8c-9e55-0d5b3f3c9a10")
+_USERS_ME = "/api/nutanix/v3/users/me"
+_KIND_LABEL = {"nutanix-pe": "Prism Element", "nutanix-pc": "Prism Central"}
+
+
+def request_uuid(*parts: str) -> str:
+    """A stable uuid for one logical request: the same arguments give the same uuid on retry."""
+    return str(uuid.uuid5(_REQUEST_NS, "\x1f".join(parts)))
+
+
+def checked_uuid(value: str, what: str = "virtual machine") -> str:
+    text = str(value or "").strip()
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        raise ValidationError(f"'{value}' is not a Nutanix {what} id.",
+                              f"A Nutanix {what} id is a uuid such as 9844af5d-101b-40ea-a125-8bf1a02f888b.",
+                              field="vm_id") from None
+    return text.lower()
+
+
+def checked_name(name: str, what: str = "virtual machine", limit: int = 80) -> str:
+    """Names are data: quotes and non-ASCII letters are fine, control characters and blanks are not."""
+    text = str(name or "").strip()
+    if not text:
+        raise ValidationError(f"Enter a name for the new {what}.", field="name")
+    if len(text) > limit:
+        raise ValidationError(f"The name is {len(text)} characters long; Prism accepts at most {limit}.",
+                              field="name")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValidationError("The name contains a control character (such as a line break).",
+                              "Use letters, digits, spaces and punctuation.", field="name")
+    return text
+
+
+def checked_action(action: PowerAction | str) -> PowerAction:
+    try:
+        return PowerAction(action)
+    except ValueError:
+        raise ValidationError(f"'{action}' is not a power action.",
+                              "Use start, shutdown, stop or restart.", field="action") from None
+
+
+def add_undo(reporter: Reporter, description: str, vm_id: str, name: str) -> int | None:
+    """Record on the task's cleanup list, before creating it, that a VM may need deleting.
+    Reporters outside a task (NullReporter) have no list: nothing to record."""
+    add = getattr(reporter, "add_undo", None)
+    if add is None:
+        return None
+    return add(UndoAction(description=description, kind="delete-vm", params={"vm_id": vm_id, "name": name}))
+
+
+def undo_done(reporter: Reporter, index: int | None) -> None:
+    if index is not None and hasattr(reporter, "undo_done"):
+        reporter.undo_done(index)
+
+
+class PrismAdapter:
+    """Base of PrismElementAdapter (v2.0) and PrismCentralAdapter (v3). Called itself
+    (``NutanixAdapter(settings, password)``) it makes the class for ``settings.kind``."""
+
+    _by_kind: dict[ProviderKind, type["PrismAdapter"]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:
+            PrismAdapter._by_kind[cls.kind] = cls
+
+    def __new__(cls, settings: ConnectionSettings, *args: Any, **kwargs: Any) -> "PrismAdapter":
+        if cls is PrismAdapter:
+            try:
+                cls = PrismAdapter._by_kind[ProviderKind(settings.kind)]
+            except (KeyError, ValueError):
+                raise ValidationError(f"A {ProviderKind(settings.kind).label} provider is not reached "
+                                      "through Prism.", "Choose Nutanix AHV (Prism Element) or "
+                                      "(Prism Central).", field="kind") from None
+        return super().__new__(cls)
+
+    kind: ProviderKind
+    endpoint_kind: str
+    api: str                           # "v2" or "v3": which task endpoint the poller uses
+    capabilities = Capabilities(can_power=True, can_snapshot=True, can_full_clone=True,
+                                can_link_clone=True, can_quick_clone=False, can_distribute=False)
+
+    def __init__(self, settings: ConnectionSettings, password: str, *,
+                 client: httpx.AsyncClient | None = None, poll_interval: float = DEFAULT_INTERVAL,
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS,
+                 request_hooks: list[RequestHook] | None = None) -> None:
+        if ProviderKind(settings.kind) is not self.kind:
+            raise ValidationError(f"A {ProviderKind(settings.kind).label} provider cannot use the "
+                                  f"{self.kind.label} connection.", field="kind")
+        self.settings = settings
+        self.base_url = prism_base_url(settings)
+        if not settings.username.strip():
+            raise ValidationError("Enter the Prism user name.", "For example admin, or user@corp.example.com.",
+                                  field="username")
+        if not password:
+            raise ValidationError(f"Enter the password for {settings.username}.", field="password")
+        self.where = f"{_KIND_LABEL[self.endpoint_kind]} at {self.base_url.split('://', 1)[1]}"
+        self.http = PrismClient(self.base_url, settings.username, password, where=self.where,
+                                pinned_fingerprint=settings.pinned_fingerprint, client=client,
+                                retry_delays=retry_delays, request_hooks=request_hooks)
+        self.tasks = TaskPoller(self.http, self.api, poll_interval)
+
+    # ------------------------------------------------------------------ kind and version
+    async def detect_kind(self) -> str:
+        """"nutanix-pc" or "nutanix-pe" from users/me's x-ntnx-env header; without the header, Prism
+        Central is the one whose clusters/list has the PRISM_CENTRAL pseudo-cluster; "" when the
+        address has no v3 API at all (an old Prism Element)."""
+        response = await self.http.send("GET", _USERS_ME, what="the signed-in user", accept=(404,))
+        env = response.headers.get("x-ntnx-env", "").strip().lower()
+        if env in ("pc", "pe"):
+            return f"nutanix-{env}"
+        if response.status_code == 404:
+            return ""
+        listing = await self.http.send("POST", "/api/nutanix/v3/clusters/list", what="the cluster list",
+                                       json={"kind": "cluster", "length": 500}, idempotent=True,
+                                       accept=(404,))
+        if listing.status_code == 404:
+            return ""
+        entities = (listing.json() or {}).get("entities") or []
+        return "nutanix-pc" if any(v3_is_prism_central(e) for e in entities) else "nutanix-pe"
+
+    def wrong_endpoint(self, actual: str) -> WrongEndpointError:
+        actual_label, wanted_label = _KIND_LABEL[actual], _KIND_LABEL[self.endpoint_kind]
+        hint = (f"Change this provider to Nutanix AHV ({actual_label})"
+                + (": one Prism Central provider reaches every cluster it manages."
+                   if actual == "nutanix-pc" else
+                   ", or enter the address of the Prism Central that manages this cluster."))
+        return WrongEndpointError(f"This address is {actual_label}, not {wanted_label}.", hint,
+                                  details=f"{self.base_url}: x-ntnx-env / clusters/list say {actual}",
+                                  actual_kind=actual)
+
+    def require_version(self, version: str, product: str) -> None:
+        numbers = version_tuple(version)
+        if numbers and numbers[0] < 2000 and numbers < MIN_VERSION:      # pc.2022.x is newer than 5.x
+            raise PrerequisiteError(
+                f"{product} runs version {version}, which is too old for the console "
+                f"(it needs {'.'.join(map(str, MIN_VERSION))} or later).",
+                f"Upgrade {product} (Life Cycle Manager), then test the connection again.",
+                details=f"{self.base_url}: version {version}")
+
+    async def check(self, reporter: Reporter = NullReporter()) -> CheckResult:
+        reporter.progress(0.1, f"Connecting to {self.where}")
+        reporter.log(LogLevel.INFO, f"Connecting to {self.base_url} as {self.settings.username}")
+        actual = await self.detect_kind()
+        if actual and actual != self.endpoint_kind:
+            raise self.wrong_endpoint(actual)
+        if not actual and self.endpoint_kind == "nutanix-pc":
+            raise ProtocolError(f"{self.where} has no Prism Central API (/api/nutanix/v3 is not there).",
+                                "Check the address; an older Prism Element is added as Nutanix AHV "
+                                "(Prism Element).", details=f"{self.base_url}{_USERS_ME}: 404")
+        reporter.progress(0.4, "Reading the version and the hosts")
+        version, hosts = await self.version_and_hosts()
+        reporter.log(LogLevel.INFO, f"{self.where}: {version}; {len(hosts)} host(s)")
+        reporter.progress(1.0, "Done")
+        return CheckResult(endpoint_kind=self.endpoint_kind, version=version, hosts=hosts)
+
+    async def facts(self, reporter: Reporter = NullReporter()) -> list[HostFacts]:
+        reporter.progress(0.1, f"Reading the hosts of {self.where}")
+        _, hosts = await self.version_and_hosts()
+        reporter.progress(1.0, "Done")
+        return hosts
+
+    async def version_and_hosts(self) -> tuple[str, list[HostFacts]]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ tasks
+    async def follow(self, task_uuid: str, reporter: Reporter, what: str,
+                     start: float = 0.1, end: float = 0.95) -> TaskStatus:
+        """Wait for a Prism task through the provider's one loop; its own percentage drives the
+        reporter between ``start`` and ``end``. Raises TaskFailedError when it failed."""
+        reporter.log(LogLevel.DEBUG, f"Prism task {task_uuid}: {what}")
+
+        def progress(percent: int, message: str) -> None:
+            reporter.progress(start + (end - start) * min(max(percent, 0), 100) / 100,
+                              f"{what[:1].upper()}{what[1:]}: {percent}%")
+
+        status = await self.tasks.wait(task_uuid, progress)
+        if status.state == "failed":
+            raise TaskFailedError(f"Prism could not complete {what}: {status.message or 'the task failed'}"
+                                  f" (at {status.percent}%).",
+                                  "See the task in Prism (Tasks) for more; retrying is safe.",
+                                  details=str(status.raw)[:2000], task_uuid=task_uuid)
+        return status
+
+    @staticmethod
+    def task_uuid(body: Any, what: str) -> str:
+        task = (body or {}).get("task_uuid") if isinstance(body, dict) else None
+        if not task and isinstance(body, dict):
+            task = ((body.get("status") or {}).get("execution_context") or {}).get("task_uuid")
+        if isinstance(task, list):
+            task = task[0] if task else None
+        if not task:
+            raise ConsoleError(f"Prism accepted {what} but returned no task to follow.",
+                               "Refresh the inventory to see whether it happened.", details=str(body)[:1000])
+        return str(task)
+
+    # ------------------------------------------------------------------ clones
+    async def remove_partial_clone(self, vm_id: str, name: str, failure: ConsoleError,
+                                   reporter: Reporter, undo: int | None) -> ConsoleError:
+        """After a clone failed part-way: delete what it left, and say what failed. If the partial VM
+        cannot be deleted, it stays on the task's cleanup list and the error says so."""
+        try:
+            deleted = await self.delete_vm(vm_id, name, reporter)
+        except ConsoleError as cleanup:
+            reporter.log(LogLevel.ERROR, f"Could not delete the partial clone '{name}' ({vm_id}): {cleanup}")
+            failure.message = (f"{failure.message} The partial VM '{name}' ({vm_id}) could not be deleted "
+                               "and is on this task's cleanup list.")
+            return failure
+        undo_done(reporter, undo)
+        failure.message = (f"{failure.message} The partial VM '{name}' was deleted." if deleted
+                           else f"{failure.message} It left no VM behind.")
+        return failure
+
+    async def delete_vm(self, vm_id: str, name: str, reporter: Reporter) -> bool:
+        """Delete and follow the task; False when the VM was already gone."""
+        raise NotImplementedError
+
+    @staticmethod
+    def clone_running(exc: ConsoleError, source: str, new_name: str) -> ConsoleError:
+        exc.message = (f"Another try of this clone of '{source}' to '{new_name}' is still running in Prism "
+                       "(it chose the same VM uuid).")
+        exc.hint = "Wait for it to finish, then retry: the retry finds the VM it made."
+        return exc
+
+    def vm_gone(self, vm_id: str, exc: NotFoundError) -> NotFoundError:
+        exc.message = f"The VM was deleted by someone else: {self.where} has no VM {vm_id} any more."
+        exc.hint = "Refresh the inventory."
+        return exc
+
+    async def close(self) -> None:
+        await self.tasks.close()
+        await self.http.close()
