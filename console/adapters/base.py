@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from console.domain.inventory import ConnectionSettings, HostFacts, Inventory, PowerAction, VM
+from console.domain.inventory import ConnectionSettings, HostFacts, Inventory, PowerAction, Snapshot, VM
 from console.domain.tasks import LogLevel
 
 
@@ -76,13 +76,19 @@ class CloningAdapter(Protocol):
     """Operations an adapter has when its capability flags say so (can_snapshot, can_full_clone,
     can_link_clone). Each is idempotent: a retried call finds what the first try made."""
 
-    async def snapshot(self, vm_id: str, name: str, reporter: Reporter = NullReporter()) -> str:
-        """Take a snapshot; returns its id (can_snapshot)."""
+    async def snapshot(self, vm_id: str, name: str, reporter: Reporter = NullReporter(), *,
+                       request_id: str = "") -> str:
+        """Take a snapshot; returns its id (can_snapshot). ``request_id`` names the request: a retry with
+        the same one finds the snapshot the first try made."""
+
+    async def snapshots(self, vm_id: str, reporter: Reporter = NullReporter()) -> list[Snapshot]:
+        """The snapshots of one VM, oldest first (can_snapshot). NotFoundError when the VM is gone."""
 
     async def clone(self, vm_id: str, new_name: str, snapshot_id: str | None = None,
-                    reporter: Reporter = NullReporter()) -> VM:
+                    reporter: Reporter = NullReporter(), *, request_id: str = "") -> VM:
         """Full clone of a VM, or a thin clone from one of its snapshots (can_full_clone,
-        can_link_clone). A clone that fails part-way is removed, or the task's cleanup list names it."""
+        can_link_clone). A clone that fails part-way is removed, or the task's cleanup list names it.
+        A retry with the same ``request_id`` finds the VM the first try made instead of making another."""
 
     async def delete(self, vm_id: str, reporter: Reporter = NullReporter()) -> None:
         """Delete a VM and its disks. A VM already gone is success with a log line."""

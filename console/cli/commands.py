@@ -7,10 +7,12 @@ from argparse import Namespace
 from typing import Any
 
 from console.domain.addresses import WINRM_HTTP_PORT, WINRM_HTTPS_PORT
-from console.domain.errors import ConsoleError, NotFoundError, ValidationError
-from console.domain.inventory import ConnectionSettings, PowerAction, Provider, ProviderKind, WinRMTransport
+from console.domain.errors import CertificateNotTrustedError, ConsoleError, NotFoundError, ValidationError, \
+    WrongEndpointError
+from console.domain.inventory import ConnectionSettings, Provider, ProviderKind, WinRMTransport
 from console.services.container import Services
 from console.services.events import TaskAdded
+from console.services.provider_rules import check_fingerprint, is_nutanix
 from console.services.providers import secret_key
 
 from .output import TaskProgress, gigabytes, print_error, print_json, print_table
@@ -27,6 +29,7 @@ def _provider_dict(services: Services, p: Provider) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "kind": p.kind.value, "address": s.address, "port": s.port,
             "use_https": s.use_https, "transport": s.transport.value, "username": s.username,
             "allow_insecure_basic": s.allow_insecure_basic, "lab": p.lab, "created": p.created,
+            "pinned_fingerprint": s.pinned_fingerprint,
             "password_known": services.secrets.get(secret_key(p.id)) is not None}
 
 
@@ -46,7 +49,7 @@ def _read_password(args: Namespace, prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def _ask_missing_passwords(services: Services, providers: list[Provider]) -> None:
+def ask_missing_passwords(services: Services, providers: list[Provider]) -> None:
     """Without a keyring a password lives only as long as one command: ask on a terminal."""
     missing = {p.id for p in services.providers.missing_passwords()}
     for p in providers:
@@ -56,7 +59,7 @@ def _ask_missing_passwords(services: Services, providers: list[Provider]) -> Non
                 persist=False)
 
 
-async def _wait(services: Services, args: Namespace, tasks: list) -> list[tuple[Any, Any]]:
+async def wait_tasks(services: Services, args: Namespace, tasks: list) -> list[tuple[Any, Any]]:
     """Wait for tasks showing progress; [(task, result or ConsoleError)] in order."""
     progress = TaskProgress(services.bus, quiet=args.json)
     for t in tasks:
@@ -96,23 +99,77 @@ async def providers_list(services: Services, args: Namespace) -> int:
     return 0
 
 
-async def providers_add(services: Services, args: Namespace) -> int:
-    if args.kind != ProviderKind.HYPERV.value:
-        raise ValidationError(f"{ProviderKind(args.kind).label} providers are not supported yet.",
-                              "Add a standalone Microsoft Hyper-V host (hyperv).", field="kind")
+def _settings_from_args(args: Namespace) -> ConnectionSettings:
+    kind = ProviderKind(args.kind)
+    if is_nutanix(kind):
+        if args.https or args.auth != "ntlm" or args.allow_insecure_basic:
+            raise UsageError("--https, --auth and --allow-insecure-basic are for Hyper-V hosts; Prism is "
+                             "always reached over HTTPS with its user name and password.")
+        return ConnectionSettings(kind, args.address, args.port or 0, True, username=args.user)
+    if args.accept_fingerprint:
+        raise UsageError("--accept-fingerprint is for Nutanix providers (Prism certificates).")
     port = args.port if args.port is not None else (WINRM_HTTPS_PORT if args.https else WINRM_HTTP_PORT)
-    settings = ConnectionSettings(ProviderKind(args.kind), args.address, port, args.https,
-                                  WinRMTransport(args.auth), args.user, args.allow_insecure_basic)
-    services.providers.validate_new(args.name, settings)      # refuse bad input before asking
-    password = _read_password(args, f"Password for {args.user}: ")
+    return ConnectionSettings(kind, args.address, port, args.https, WinRMTransport(args.auth), args.user,
+                              args.allow_insecure_basic)
+
+
+def describe_certificate(exc: CertificateNotTrustedError, out=None) -> None:
+    out = out or sys.stderr
+    print("The certificate presented:", file=out)
+    print(f"  subject:     {exc.subject}", file=out)
+    print(f"  valid from:  {exc.not_before}", file=out)
+    print(f"  valid until: {exc.not_after}", file=out)
+    print(f"  SHA-256:     {exc.fingerprint}", file=out)
+    if exc.pinned_fingerprint:
+        print(f"  accepted:    {exc.pinned_fingerprint}", file=out)
+
+
+def _trust_on_terminal(exc: CertificateNotTrustedError) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    print(f"{exc.message}", file=sys.stderr)
+    describe_certificate(exc)
+    return input("Trust this certificate? [y/N] ").strip().lower() in ("y", "yes")
+
+
+async def _add_showing_progress(services: Services, args: Namespace, settings: ConnectionSettings,
+                                password: str) -> Provider:
     progress = TaskProgress(services.bus, quiet=args.json)
     unsubscribe = services.bus.subscribe(
         lambda e: progress.watch(e.task) if isinstance(e, TaskAdded) else None)
     try:
-        provider = await services.providers.add(args.name, settings, password)
+        return await services.providers.add(args.name, settings, password)
     finally:
         unsubscribe()
         progress.close()
+
+
+async def providers_add(services: Services, args: Namespace) -> int:
+    settings = _settings_from_args(args)
+    if args.accept_fingerprint:
+        settings.pinned_fingerprint = check_fingerprint(args.accept_fingerprint)
+    services.providers.validate_new(args.name, settings)      # refuse bad input before asking
+    password = _read_password(args, f"Password for {args.user}: ")
+    try:
+        try:
+            provider = await _add_showing_progress(services, args, settings, password)
+        except CertificateNotTrustedError as exc:
+            if args.accept_fingerprint:      # given, and not the one presented: refuse
+                describe_certificate(exc)
+                raise ConsoleError(f"The certificate presented has the fingerprint {exc.fingerprint}, not "
+                                   f"the one given with --accept-fingerprint ({settings.pinned_fingerprint}).",
+                                   "Compare it with the one Prism shows (Settings > SSL Certificate); "
+                                   "nothing was saved.") from None
+            if not _trust_on_terminal(exc):
+                describe_certificate(exc)
+                raise ConsoleError(exc.message, "Compare the fingerprint with the one Prism shows, then run "
+                                   f"the command again with --accept-fingerprint {exc.fingerprint}.") from None
+            settings.pinned_fingerprint = exc.fingerprint
+            provider = await _add_showing_progress(services, args, settings, password)
+    except WrongEndpointError as exc:
+        other = exc.actual_kind or ("nutanix-pe" if args.kind == "nutanix-pc" else "nutanix-pc")
+        raise ConsoleError(exc.message, f"Run the command again with {other} instead of {args.kind}; "
+                           "nothing was saved.") from None
     if args.json:
         print_json(_provider_dict(services, provider))
     else:
@@ -123,9 +180,27 @@ async def providers_add(services: Services, args: Namespace) -> int:
     return 0
 
 
+async def providers_accept_certificate(services: Services, args: Namespace) -> int:
+    provider = services.providers.find(args.provider)
+    saved = services.providers.accept_certificate(provider.id, args.fingerprint)
+    pin = saved.settings.pinned_fingerprint
+    if args.json:
+        print_json(_provider_dict(services, saved))
+    else:
+        print(f"Provider '{saved.name}' now trusts the certificate {pin}.")
+    try:                                     # say at once if it is not the one the Prism presents
+        presented = await services.providers.fetch_certificate(saved.settings)
+    except ConsoleError:
+        return 0
+    if presented.fingerprint != pin:
+        print(f"Warning: {saved.name} presents another certificate now ({presented.fingerprint}).",
+              file=sys.stderr)
+    return 0
+
+
 async def providers_check(services: Services, args: Namespace) -> int:
     provider = services.providers.find(args.provider)
-    _ask_missing_passwords(services, [provider])
+    ask_missing_passwords(services, [provider])
     password = services.secrets.get(secret_key(provider.id))
     if password is None:
         raise ValidationError(f"No password is known for provider '{provider.name}'.",
@@ -144,6 +219,10 @@ async def providers_check(services: Services, args: Namespace) -> int:
         return 0
     print(f"{provider.name}: {result.version}")
     for h in result.hosts:
+        if is_nutanix(provider.kind):
+            print(f"  {h.computer_name}: {h.os_version}, {h.logical_processors} logical processors, "
+                  f"{gigabytes(h.memory_bytes)} GB memory")
+            continue
         membership = f"domain {h.domain}" if h.part_of_domain else f"workgroup {h.domain}"
         print(f"  {h.computer_name}: {membership}, {h.logical_processors} logical processors, "
               f"{gigabytes(h.memory_bytes)} GB memory, {gigabytes(h.free_bytes)} GB free, "
@@ -162,19 +241,30 @@ async def providers_remove(services: Services, args: Namespace) -> int:
 
 
 # -- inventory and VMs ----------------------------------------------------------------------------
-async def _refresh(services: Services, args: Namespace, provider_ref: str | None) -> list[ConsoleError]:
+async def refresh_for(services: Services, args: Namespace, provider_ref: str | None) -> list[ConsoleError]:
     providers = [services.providers.find(provider_ref)] if provider_ref else services.providers.list()
     if not providers:
         raise NotFoundError("The farm has no providers yet.",
                             "Add one with 'vdictl providers add', or try the lab with --lab.")
-    _ask_missing_passwords(services, providers)
+    ask_missing_passwords(services, providers)
     tasks = [t for p in providers for t in services.providers.refresh(p.id)]
-    outcomes = await _wait(services, args, tasks)
-    return [o for _, o in outcomes if isinstance(o, ConsoleError)]
+    outcomes = await wait_tasks(services, args, tasks)
+    return [certificate_hint(services, t, o) for t, o in outcomes if isinstance(o, ConsoleError)]
+
+
+def certificate_hint(services: Services, task: Any, error: ConsoleError) -> ConsoleError:
+    """A changed or untrusted Prism certificate: show it, and the command that trusts it."""
+    if not isinstance(error, CertificateNotTrustedError) or task.provider_id is None:
+        return error
+    describe_certificate(error)
+    name = services.providers.get(task.provider_id).name
+    return ConsoleError(error.message, "If its administrators replaced it, compare the fingerprint with "
+                        f"theirs and trust it with: vdictl providers accept-certificate '{name}' "
+                        f"{error.fingerprint}")
 
 
 async def inventory(services: Services, args: Namespace) -> int:
-    errors = await _refresh(services, args, args.provider)
+    errors = await refresh_for(services, args, args.provider)
     providers = [services.providers.find(args.provider)] if args.provider else services.providers.list()
     if args.json:
         out = []
@@ -186,33 +276,14 @@ async def inventory(services: Services, args: Namespace) -> int:
         rows = []
         for p in providers:
             inv = services.providers.inventory(p.id)
-            for host in inv.hosts if inv else []:
+            for host in sorted(inv.hosts, key=lambda h: (h.cluster, h.name == "", h.name)) if inv else []:
                 for vm in sorted(host.vms, key=lambda v: v.name.casefold()):
-                    rows.append([p.name, host.name, vm.name, vm.state.value, vm.cpu_count,
-                                 gigabytes(vm.memory_bytes), vm.id])
-        print_table(["PROVIDER", "HOST", "VM", "STATE", "CPUS", "MEMORY GB", "ID"], rows)
+                    rows.append([p.name, host.cluster or "-", host.name or "(not running)", vm.name,
+                                 vm.state.value, vm.cpu_count, gigabytes(vm.memory_bytes), vm.id])
+        print_table(["PROVIDER", "CLUSTER", "HOST", "VM", "STATE", "CPUS", "MEMORY GB", "ID"], rows)
     for e in errors:
         print_error(e)
     return 1 if errors else 0
-
-
-async def vms_power(services: Services, args: Namespace) -> int:
-    errors = await _refresh(services, args, args.provider)
-    try:
-        provider, vm = services.providers.find_vm(args.vm)
-    except NotFoundError:
-        for e in errors:
-            print_error(e)
-        raise
-    task = services.providers.power(provider.id, vm.id, PowerAction(args.action))
-    [(task, outcome)] = await _wait(services, args, [task])
-    if isinstance(outcome, ConsoleError):
-        raise outcome
-    if args.json:
-        print_json({"provider": provider.name, "task": task.id, **outcome})
-    else:
-        print(f"VM '{outcome['vm']}' on {outcome['host']} is {outcome['state']}.")
-    return 0
 
 
 # -- tasks ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from console.domain.errors import ConsoleError
 
-from . import commands
+from . import commands, vm_commands
 from .output import print_error
 
 TASKS_CANCEL_HELP = (
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--farm", type=Path, help="farm file (default: the console's own; with --lab "
                         "a separate lab farm)")
     parser.add_argument("--lab", action="store_true",
-                        help="start the embedded lab of simulated Hyper-V hosts for this command")
+                        help="start the embedded lab (simulated Hyper-V hosts and Nutanix Prism) for this "
+                        "command")
     parser.add_argument("--lab-speed", type=_positive_float, default=1.0, metavar="X",
                         help="lab time factor (2 = operations take half as long)")
     parser.add_argument("--lab-state", type=Path, metavar="DIR",
@@ -56,11 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     psub.add_parser("list", help="the providers in the farm").set_defaults(run=commands.providers_list)
     add = psub.add_parser("add", help="add a provider after testing the connection",
                           description="Add a provider. The password is read from standard input "
-                          "with --password-stdin, or asked for on the terminal; never an argument.")
-    add.add_argument("kind", choices=["hyperv"], help="provider kind (standalone Hyper-V host)")
+                          "with --password-stdin, or asked for on the terminal; never an argument. "
+                          "A Prism certificate this computer does not trust is shown (subject, validity, "
+                          "SHA-256 fingerprint) and refused unless --accept-fingerprint names it, or "
+                          "you accept it on the terminal.")
+    add.add_argument("kind", choices=["hyperv", "nutanix-pe", "nutanix-pc"],
+                     help="hyperv: standalone Hyper-V host; nutanix-pe: Nutanix AHV through Prism Element; "
+                     "nutanix-pc: through Prism Central")
     add.add_argument("name", help="display name, unique in the farm")
-    add.add_argument("--address", required=True, help="host name, IP address or full WinRM URL")
-    add.add_argument("--port", type=_port, help="WinRM port (default 5985, or 5986 with --https)")
+    add.add_argument("--address", required=True,
+                     help="host name, IP address or full URL (WinRM, or https:// for Prism)")
+    add.add_argument("--port", type=_port,
+                     help="WinRM port (default 5985, or 5986 with --https); Prism port (default 9440)")
     add.add_argument("--https", action="store_true", help="WinRM over HTTPS")
     add.add_argument("--auth", choices=["ntlm", "kerberos", "basic"], default="ntlm")
     add.add_argument("--user", required=True, help="account, e.g. CORP\\admin")
@@ -68,7 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--allow-insecure-basic", action="store_true",
                      help="allow Basic authentication over plain HTTP to a host that is not loopback "
                      "(the password crosses the network readable)")
+    add.add_argument("--accept-fingerprint", metavar="FP",
+                     help="trust the Prism certificate with this SHA-256 fingerprint (AA:BB:...)")
     add.set_defaults(run=commands.providers_add)
+    accept = psub.add_parser("accept-certificate", help="trust a new Prism certificate for a provider",
+                             description="Pin the certificate with this SHA-256 fingerprint for the "
+                             "provider (after its certificate was replaced).")
+    accept.add_argument("provider", help="name or id")
+    accept.add_argument("fingerprint", help="SHA-256 fingerprint, AA:BB:... as the error showed it")
+    accept.set_defaults(run=commands.providers_accept_certificate)
     check = psub.add_parser("check", help="test the connection of a saved provider")
     check.add_argument("provider", help="name or id")
     check.set_defaults(run=commands.providers_check)
@@ -86,7 +102,27 @@ def build_parser() -> argparse.ArgumentParser:
     power.add_argument("vm", help="VM name or id")
     power.add_argument("action", choices=[a.value for a in _power_actions()])
     power.add_argument("--provider", help="look for the VM on this provider only")
-    power.set_defaults(run=commands.vms_power)
+    power.set_defaults(run=vm_commands.vms_power)
+    snap = vsub.add_parser("snapshot", help="take a snapshot of a VM (Nutanix)")
+    snap.add_argument("vm", help="VM name or id")
+    snap.add_argument("name", help="name of the snapshot")
+    snap.add_argument("--provider", help="look for the VM on this provider only")
+    snap.set_defaults(run=vm_commands.vms_snapshot)
+    snaps = vsub.add_parser("snapshots", help="list the snapshots of a VM (Nutanix)")
+    snaps.add_argument("vm", help="VM name or id")
+    snaps.add_argument("--provider", help="look for the VM on this provider only")
+    snaps.set_defaults(run=vm_commands.vms_snapshots)
+    clone = vsub.add_parser("clone", help="clone a VM in full, or thin from one of its snapshots (Nutanix)")
+    clone.add_argument("vm", help="VM name or id")
+    clone.add_argument("new_name", help="name of the new VM")
+    clone.add_argument("--from-snapshot", metavar="SNAP", help="snapshot name or id: a thin clone from it")
+    clone.add_argument("--provider", help="look for the VM on this provider only")
+    clone.set_defaults(run=vm_commands.vms_clone)
+    delete = vsub.add_parser("delete", help="delete a VM and its disks (asks first)")
+    delete.add_argument("vm", help="VM name or id")
+    delete.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
+    delete.add_argument("--provider", help="look for the VM on this provider only")
+    delete.set_defaults(run=vm_commands.vms_delete)
 
     tasks = sub.add_parser("tasks", help="the task journal")
     tsub = tasks.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -101,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
                              description=TASKS_CANCEL_HELP)
     cancel.add_argument("id", type=int)
     cancel.set_defaults(run=commands.tasks_cancel)
+    retry = tsub.add_parser("retry", help="run a failed, cancelled or interrupted VM task again",
+                            description="Run a failed, cancelled or interrupted power, snapshot, clone or "
+                            "delete task again with the same parameters and request id (a retried clone "
+                            "finds the VM its first try made).")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(run=vm_commands.tasks_retry)
 
     lab = sub.add_parser("lab", help="the embedded lab")
     lsub = lab.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -118,6 +118,17 @@ class VM:
 
 
 @dataclass
+class Snapshot:
+    """A point-in-time copy of a VM (Prism Element snapshot, Prism Central recovery point) that clones
+    can be made from."""
+
+    id: str
+    name: str
+    vm_id: str
+    created: str = ""               # ISO-8601 UTC, "" when the hypervisor does not say
+
+
+@dataclass
 class VirtualSwitch:
     name: str
     switch_type: str = "External"   # External, Internal, Private

@@ -13,6 +13,7 @@ from console.secrets import SecretStore
 from console.store import Farm, FarmLock
 
 from .events import EventBus
+from .provider_rules import lab_adapter_factory
 from .providers import AdapterFactory, ProviderService, default_adapter_factory
 from .tasks import TaskEngine
 
@@ -49,7 +50,7 @@ class Services:
 
     async def start(self) -> None:
         """Open the farm, mark tasks a dead console left running as interrupted (only when no other
-        console process uses this farm), start the lab and register its hosts."""
+        console process uses this farm), start the lab and register its hosts and Prism endpoints."""
         self.store.open()
         self._lock = FarmLock(self.farm_path)
         if self._lock.acquire():
@@ -58,6 +59,7 @@ class Services:
         if self.lab is not None:
             hosts = await asyncio.to_thread(self.lab.start)
             self.providers.register_lab_hosts(hosts)
+            self.providers.register_lab_prism(getattr(self.lab, "prism", []))
 
     async def close(self) -> None:
         """Cancel running tasks (state cancelled), close adapters, stop the lab, close the farm."""
@@ -90,6 +92,8 @@ def build_services(farm_path: Path | None = None, lab: bool = False, lab_state: 
     farm = Farm(path, connect=False)
     secret_store = secrets if secrets is not None else SecretStore()
     engine = TaskEngine(farm, bus)
+    if lab and adapter_factory is default_adapter_factory:
+        adapter_factory = lab_adapter_factory(lab_speed)    # lab Prism tasks run lab_speed times faster
     providers = ProviderService(farm, secret_store, engine, bus, adapter_factory)
     lab_object = None
     if lab:

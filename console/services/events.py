@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from console.domain.errors import CertificateNotTrustedError
 from console.domain.inventory import HostStatus, Inventory, Provider, VM
 from console.domain.tasks import LogLine, Task
 
@@ -65,10 +66,29 @@ class HostStatusChanged:
 
 @dataclass(frozen=True)
 class VMChanged:
-    """One VM changed (after a power action) without a whole refresh."""
+    """One VM changed (after a power action) without a whole refresh. A VM not yet in the tree is a
+    new one (a clone): insert it under its cluster/host (host "" = powered off, under the cluster)."""
 
     provider_id: int
     vm: VM
+
+
+@dataclass(frozen=True)
+class VMRemoved:
+    """A VM was deleted (or found gone) without a whole refresh."""
+
+    provider_id: int
+    vm_id: str
+
+
+@dataclass(frozen=True)
+class ProviderCertificateRejected:
+    """A refresh or action found that the provider's certificate is not the pinned one (or not
+    trusted): the UI can show ``error`` (subject, validity, fingerprints) and offer
+    ``ProviderService.accept_certificate(provider_id, error.fingerprint)``."""
+
+    provider_id: int
+    error: CertificateNotTrustedError
 
 
 Subscriber = Callable[[Any], None]

@@ -1,4 +1,5 @@
-"""Providers: add (validated, checked, then saved), remove, refresh inventories, power actions.
+"""Providers: add (validated, checked, then saved), remove, refresh inventories, certificates; the
+tasks on VMs come from VMOperations (vm_operations.py).
 
 Adapters are made by kind through a factory and cached per provider; passwords come from the
 SecretStore under ``provider:<id>``. Every operation that talks to a host runs as a task.
@@ -9,58 +10,37 @@ import asyncio
 import dataclasses
 import logging
 import unicodedata
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from console.adapters.base import CheckResult, ProviderAdapter
-from console.domain.addresses import Endpoint, parse_winrm_address
-from console.domain.connection_rules import winrm_endpoint
-from console.domain.errors import (AuthenticationError, ConsoleError, NotFoundError, UnreachableError,
-                                   ValidationError)
-from console.domain.inventory import (ConnectionSettings, HostStatus, Inventory, PowerAction,
-                                      Provider, ProviderKind, VM, WinRMTransport)
+from console.domain.addresses import parse_winrm_address
+from console.domain.errors import (AuthenticationError, CertificateNotTrustedError, NotFoundError,
+                                   UnreachableError, ValidationError)
+from console.domain.inventory import (ConnectionSettings, HostStatus, Inventory, Provider, ProviderKind,
+                                      VM, WinRMTransport)
 from console.domain.tasks import Task
 from console.secrets import SecretStore
 from console.store import Farm
 
 from .events import (EventBus, HostStatusChanged, InventoryUpdated, ProviderAdded, ProviderRemoved,
-                     ProviderUpdated, VMChanged)
+                     ProviderUpdated)
+from .provider_rules import (NUTANIX_KINDS, AdapterFactory, check_fingerprint, check_settings,
+                             default_adapter_factory, is_nutanix, prism_url, target_key)
 from .tasks import TaskContext, TaskEngine
+from .vm_operations import VMOperations
 
 log = logging.getLogger(__name__)
 
 NAME_MAX = 64
-AdapterFactory = Callable[[ConnectionSettings, str], ProviderAdapter]
+
+__all__ = ["AdapterFactory", "NAME_MAX", "ProviderService", "default_adapter_factory", "secret_key"]
 
 
 def secret_key(provider_id: int) -> str:
     return f"provider:{provider_id}"
 
 
-def default_adapter_factory(settings: ConnectionSettings, password: str) -> ProviderAdapter:
-    if settings.kind is ProviderKind.HYPERV:
-        from console.adapters.hyperv import HyperVAdapter
-        return HyperVAdapter(settings, password)
-    raise ValidationError(f"{settings.kind.label} providers are not supported yet.",
-                          "Add a standalone Microsoft Hyper-V host.", field="kind")
-
-
-def _endpoint(settings: ConnectionSettings) -> Endpoint:
-    """Check what can be checked without the network; the endpoint the settings point at."""
-    if settings.kind is not ProviderKind.HYPERV:
-        raise ValidationError(f"{ProviderKind(settings.kind).label} providers are not supported yet.",
-                              "Add a standalone Microsoft Hyper-V host.", field="kind")
-    return winrm_endpoint(settings)
-
-
-def _endpoint_key(settings: ConnectionSettings) -> str:
-    try:
-        e = parse_winrm_address(settings.address, settings.port, settings.use_https)
-    except ValidationError:
-        return ""
-    return f"{e.scheme}://{e.host.lower()}:{e.port}"
-
-
-class ProviderService:
+class ProviderService(VMOperations):
     def __init__(self, farm: Farm, secrets: SecretStore, tasks: TaskEngine, bus: EventBus,
                  adapter_factory: AdapterFactory = default_adapter_factory) -> None:
         self._farm = farm
@@ -100,11 +80,14 @@ class ProviderService:
                                 "List them with 'vdictl providers list'.")
         return provider
 
-    def find_vm(self, name_or_id: str) -> tuple[Provider, VM]:
-        """A VM of the last inventories by id, else by name (case-insensitive)."""
+    def find_vm(self, name_or_id: str, provider_id: int | None = None) -> tuple[Provider, VM]:
+        """A VM of the last inventories (of one provider when given) by id, else by name
+        (case-insensitive). A Prism Element and the Prism Central that manages it list the same VM."""
         text = str(name_or_id).strip()
         by_id, by_name = [], []
         for pid, inv in self._inventories.items():
+            if provider_id is not None and pid != provider_id:
+                continue
             for host in inv.hosts:
                 for vm in host.vms:
                     if vm.id.lower() == text.lower():
@@ -116,9 +99,12 @@ class ProviderService:
             raise NotFoundError(f"No virtual machine named '{text}' or with that id is in the inventory.",
                                 "Check the name with 'vdictl inventory'.")
         if len(found) > 1:
-            where = ", ".join(f"{self.get(pid).name} / {vm.host} ({vm.id})" for pid, vm in found)
+            where = ", ".join(f"{self.get(pid).name} / {vm.host or vm.cluster} ({vm.id})" for pid, vm in found)
+            if by_id:
+                raise ValidationError(f"{len(found)} providers list the virtual machine {text}: {where}.",
+                                      "Say which provider to use.", field="vm")
             raise ValidationError(f"{len(found)} virtual machines are named '{text}': {where}.",
-                                  "Use the VM's id instead of its name.", field="vm")
+                                  "Use the VM's id instead of its name, or say which provider.", field="vm")
         pid, vm = found[0]
         return self.get(pid), vm
 
@@ -136,22 +122,25 @@ class ProviderService:
         if any(unicodedata.category(c).startswith("C") for c in text):
             raise ValidationError("The name contains control characters.",
                                   "Use letters, digits, spaces and punctuation.", field="name")
-        endpoint = _endpoint(settings)
-        key = f"{endpoint.scheme}://{endpoint.host.lower()}:{endpoint.port}"
+        key = check_settings(settings).key
         for other in self.list():
             if other.id == exclude_id:
                 continue
             if other.name.casefold() == text.casefold():
                 raise ValidationError(f"A provider named '{other.name}' already exists.",
                                       "Choose another name.", field="name")
-            if _endpoint_key(other.settings) == key:
+            if target_key(other.settings) == key:
                 raise ValidationError(f"Provider '{other.name}' already connects to {key}.",
                                       "A host is added once.", field="address")
 
     async def test_connection(self, name: str, settings: ConnectionSettings, password: str) -> CheckResult:
-        """Reach the host with these settings (as a task); the CheckResult or a typed error."""
-        endpoint = _endpoint(settings)
-        if not password and WinRMTransport(settings.transport) is not WinRMTransport.KERBEROS:
+        """Reach the host with these settings (as a task); the CheckResult or a typed error:
+        for Prism, CertificateNotTrustedError (accept: set ``settings.pinned_fingerprint`` to its
+        fingerprint and call again) and WrongEndpointError (``actual_kind`` is the kind to use)."""
+        target = check_settings(settings)
+        needs_password = is_nutanix(settings.kind) or \
+            WinRMTransport(settings.transport) is not WinRMTransport.KERBEROS
+        if not password and needs_password:
             raise ValidationError(f"Enter the password for {settings.username}.", field="password")
         found: list[CheckResult] = []
 
@@ -165,8 +154,8 @@ class ProviderService:
             return {"endpoint_kind": result.endpoint_kind, "version": result.version,
                     "hosts": [h.computer_name for h in result.hosts]}
 
-        task = self._tasks.submit(f"Test connection to {endpoint.host}", name or endpoint.host,
-                                  "provider-check", work, host=endpoint.host)
+        task = self._tasks.submit(f"Test connection to {target.host}", name or target.host,
+                                  "provider-check", work, host=target.host)
         await self._tasks.result(task.id)
         return found[0]
 
@@ -241,11 +230,67 @@ class ProviderService:
             seen.add(provider.id)
             registered.append(provider)
         for stale in self.list():
-            if stale.lab and stale.id not in seen:
+            if stale.lab and stale.id not in seen and not is_nutanix(stale.kind):
                 self._farm.providers.remove(stale.id)
                 self._secrets.delete(secret_key(stale.id))
                 self._bus.publish(ProviderRemoved(stale.id))
         return registered
+
+    def register_lab_prism(self, endpoints: Iterable[Any]) -> list[Provider]:
+        """One provider per lab Prism endpoint (``LabPrism(kind, name, url, username, password,
+        fingerprint)``), its certificate pinned (the lab is ours), the password in session memory.
+        An existing one gets the new URL but keeps its pin: if the lab replaced its certificate, the
+        change surfaces on the next refresh instead of being trusted silently."""
+        registered, seen = [], set()
+        for endpoint in endpoints:
+            kind = ProviderKind(endpoint.kind)
+            existing = self._farm.providers.find_by_name(endpoint.name)
+            same = existing is not None and existing.lab and existing.kind is kind
+            pin = existing.settings.pinned_fingerprint if same and existing.settings.pinned_fingerprint \
+                else endpoint.fingerprint
+            settings = ConnectionSettings(kind, endpoint.url, endpoint.port, True, username=endpoint.username,
+                                          pinned_fingerprint=pin)
+            if existing is None:
+                provider = self._farm.providers.add(Provider(None, endpoint.name, settings, lab=True))
+                self._bus.publish(ProviderAdded(provider))
+            elif existing.settings != settings or not existing.lab:
+                provider = self._farm.providers.update(dataclasses.replace(existing, settings=settings, lab=True))
+                self._retire_adapter(provider.id)
+                self._bus.publish(ProviderUpdated(provider))
+            else:
+                provider = existing
+            self._secrets.set(secret_key(provider.id), endpoint.password, persist=False)
+            seen.add(provider.id)
+            registered.append(provider)
+        for stale in self.list():
+            if stale.lab and stale.id not in seen and is_nutanix(stale.kind):
+                self._farm.providers.remove(stale.id)
+                self._secrets.delete(secret_key(stale.id))
+                self._bus.publish(ProviderRemoved(stale.id))
+        return registered
+
+    # -- certificates ---------------------------------------------------------------------------
+    async def fetch_certificate(self, settings: ConnectionSettings) -> Any:
+        """The certificate the Prism at these settings presents (``CertificateInfo``), read without
+        trusting it and without sending anything, for the accept dialog."""
+        if not is_nutanix(settings.kind):
+            raise ValidationError(f"{ProviderKind(settings.kind).label} providers do not pin certificates.",
+                                  field="kind")
+        from console.adapters.nutanix import fetch_certificate
+        return await fetch_certificate(prism_url(settings))
+
+    def accept_certificate(self, provider_id: int, fingerprint: str) -> Provider:
+        """Pin a new certificate for a provider (after CertificateNotTrustedError or
+        ProviderCertificateRejected); the failed refresh or action can then be run again."""
+        provider = self.get(provider_id)
+        if provider.kind not in NUTANIX_KINDS:
+            raise ValidationError(f"{provider.kind.label} providers do not pin certificates.", field="kind")
+        pin = check_fingerprint(fingerprint)
+        settings = dataclasses.replace(provider.settings, pinned_fingerprint=pin)
+        saved = self._farm.providers.update(dataclasses.replace(provider, settings=settings))
+        self._retire_adapter(saved.id)          # the next call connects trusting the new certificate
+        self._bus.publish(ProviderUpdated(saved))
+        return saved
 
     # -- operations on hosts --------------------------------------------------------------------
     def refresh(self, provider_id: int | None = None) -> list[Task]:
@@ -257,8 +302,13 @@ class ProviderService:
 
     def _submit_refresh(self, provider: Provider) -> Task:
         async def work(ctx: TaskContext) -> dict:
+            nonlocal provider
+            provider = self.get(provider.id)      # settings may have changed since (a new pin)
             try:
                 inventory = await self._adapter(provider).inventory(ctx)
+            except CertificateNotTrustedError as exc:
+                self._certificate_rejected(provider, exc)
+                raise
             except (UnreachableError, AuthenticationError) as exc:
                 self._host_failed(provider, self._known_hosts(provider), exc)
                 raise
@@ -274,25 +324,6 @@ class ProviderService:
 
         return self._tasks.submit(f"Refresh {provider.name}", provider.name, "refresh", work,
                                   provider_id=provider.id)
-
-    def power(self, provider_id: int, vm_id: str, action: PowerAction) -> Task:
-        provider = self.get(provider_id)
-        action = PowerAction(action)
-        vm = self._vm(provider, vm_id)
-
-        async def work(ctx: TaskContext) -> dict:
-            try:
-                after = await self._adapter(provider).power(vm.id, action, ctx)
-            except (UnreachableError, AuthenticationError) as exc:
-                self._host_failed(provider, [vm.host], exc)
-                raise
-            self._set_status(provider.id, vm.host, HostStatus.CONNECTED)
-            self._replace_vm(provider.id, after)
-            self._bus.publish(VMChanged(provider.id, after))
-            return {"vm_id": after.id, "vm": after.name, "host": after.host, "state": after.state.value}
-
-        return self._tasks.submit(f"{action.label} VM '{vm.name}'", f"{provider.name} / {vm.name}",
-                                  "vm-power", work, provider_id=provider.id, host=vm.host)
 
     async def close(self) -> None:
         adapters = list(self._adapters.values())
@@ -327,39 +358,11 @@ class ProviderService:
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
 
-    def _vm(self, provider: Provider, vm_id: str) -> VM:
-        inventory = self._inventories.get(provider.id)
-        for host in inventory.hosts if inventory else []:
-            for vm in host.vms:
-                if vm.id == vm_id:
-                    return vm
-        raise NotFoundError(f"Virtual machine {vm_id} is not in the inventory of '{provider.name}'.",
-                            "Refresh the provider and try again.")
-
-    def _replace_vm(self, provider_id: int, vm: VM) -> None:
-        inventory = self._inventories.get(provider_id)
-        for host in inventory.hosts if inventory else []:
-            for i, old in enumerate(host.vms):
-                if old.id == vm.id:
-                    host.vms[i] = vm
-                    return
-
     def _known_hosts(self, provider: Provider) -> list[str]:
         inventory = self._inventories.get(provider.id)
         names = [h.name for h in inventory.hosts] if inventory else []
         names += [h for (pid, h) in self._status if pid == provider.id and h not in names]
         return names or [provider.name]
-
-    def _host_failed(self, provider: Provider, hosts: list[str], exc: ConsoleError) -> None:
-        status = HostStatus.AUTH_FAILED if isinstance(exc, AuthenticationError) else HostStatus.UNREACHABLE
-        if status is HostStatus.AUTH_FAILED:
-            self._retire_adapter(provider.id)
-        inventory = self._inventories.get(provider.id)
-        for name in hosts:
-            for host in inventory.hosts if inventory else []:
-                if host.name == name:
-                    host.status, host.error = status, str(exc)
-            self._set_status(provider.id, name, status, str(exc))
 
     def _set_status(self, provider_id: int, host: str, status: HostStatus, error: str = "") -> None:
         if self._status.get((provider_id, host)) == (status, error):

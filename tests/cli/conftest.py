@@ -31,3 +31,23 @@ def stdin(monkeypatch):
         monkeypatch.setattr("sys.stdin", io.StringIO(text))
     feed("")
     return feed
+
+
+@pytest.fixture
+def prism(tmp_path):
+    """A Prism lab of its own (HTTPS on loopback), for adding Nutanix providers by hand."""
+    from console.lab.prism import PrismLab
+    lab = PrismLab(tmp_path / "own-prism", speed=50)
+    lab.start()
+    yield lab
+    lab.stop()
+
+
+@pytest.fixture
+def lab_prism_faults(tmp_path):
+    """Set a fault of the --lab run's Prism (persisted in its state folder) between vdictl commands."""
+    from console.lab.prism import PrismLab
+
+    def set_fault(name, fault):
+        PrismLab(tmp_path / "lab-state").set_fault(name, fault)
+    return set_fault

@@ -35,7 +35,8 @@ def test_lab_inventory_json_has_no_secret_and_no_progress(capsys, lab_args):
     assert "Lab-Passw0rd!" not in out + err
     code, out, _ = run(capsys, *lab_args, "--json", "providers", "list")
     providers = json.loads(out)
-    assert len(providers) == 4 and all(p["lab"] and p["password_known"] for p in providers)
+    assert len(providers) == 6 and all(p["lab"] and p["password_known"] for p in providers)
+    assert {p["kind"] for p in providers} == {"hyperv", "nutanix-pe", "nutanix-pc"}
     assert "Lab-Passw0rd!" not in out
 
 
@@ -50,13 +51,13 @@ def test_power_then_tasks_list_and_show(capsys, lab_args):
     code, out, _ = run(capsys, *lab_args, "tasks", "show", str(power[0]["id"]))
     assert code == 0 and "Start VM 'Win11-Gold' on 127.0.0.1" in out
     # the same VM is now running: a restart is allowed, a start again is a no-op with a note
-    code, out, err = run(capsys, *lab_args, "vms", "power", "Win11-Gold", "start")
+    code, out, err = run(capsys, *lab_args, "vms", "power", "Win11-Gold", "start", "--provider", "hv01")
     assert code == 0, err
 
 
 def test_power_refused_by_the_host_is_one_sentence_and_exit_1(capsys, lab_args):
-    code, out, err = run(capsys, *lab_args, "vms", "power", "Win11-Gold", "restart")
-    assert code == 1
+    code, out, err = run(capsys, *lab_args, "vms", "power", "Win11-Gold", "restart", "--provider", "HV01")
+    assert code == 1 and "Win11-Gold" in err
     assert err.startswith("Error: ") and "Hint: " in err and "Traceback" not in err
 
 

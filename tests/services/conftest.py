@@ -52,3 +52,25 @@ def closed_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+# -- Nutanix: a Prism lab of its own (HTTPS on loopback) and services that poll it quickly ----------------
+@pytest.fixture
+def prism(tmp_path):
+    from console.lab.prism import PrismLab
+    lab = PrismLab(tmp_path / "prism-lab", speed=50)
+    lab.start()
+    yield lab
+    lab.stop()
+
+
+@pytest_asyncio.fixture
+async def prism_services(tmp_path):
+    """Services without the lab (providers are added by hand), Prism tasks polled every 20 ms."""
+    from console.services.provider_rules import make_adapter_factory
+    services = build_services(farm_path=tmp_path / "farm.sqlite", secrets=SecretStore(),
+                              adapter_factory=make_adapter_factory(0.02))
+    await services.start()
+    yield services
+    await services.close()
+

@@ -70,35 +70,42 @@ async def test_lab_hosts_are_registered_once_with_session_passwords(tmp_path):
         services = build_services(farm_path=tmp_path / "f.sqlite", lab=True, lab_state=tmp_path / "lab",
                                   lab_speed=50, secrets=SecretStore())
         await services.start()
-        providers = services.providers.list()
+        providers = [p for p in services.providers.list() if p.kind is ProviderKind.HYPERV]
         assert [p.name for p in providers] == ["HV01", "HV02", "HV03", "HV04"]
         assert all(p.lab and p.settings.transport is WinRMTransport.BASIC for p in providers)
         assert services.providers.missing_passwords() == []
         urls.append({p.name: p.settings.address for p in providers})
         await services.close()
     with Farm(tmp_path / "f.sqlite") as farm:
-        assert len(farm.providers.list()) == 4
-        assert {p.name: p.settings.address for p in farm.providers.list()} == urls[1]
+        hyperv = [p for p in farm.providers.list() if p.kind is ProviderKind.HYPERV]
+        assert len(hyperv) == 4
+        assert {p.name: p.settings.address for p in hyperv} == urls[1]
 
 
 async def test_refresh_reads_every_provider(lab_services):
     events = []
     lab_services.bus.subscribe(events.append)
     tasks = lab_services.providers.refresh()
-    assert len(tasks) == 4
+    assert len(tasks) == 6                                 # 4 Hyper-V hosts, a Prism Element and Central
     assert lab_services.providers.refresh() == tasks       # already running: not started twice
     for t in tasks:
         await lab_services.tasks.result(t.id)
     for p in lab_services.providers.list():
         inventory = lab_services.providers.inventory(p.id)
-        assert [h.name for h in inventory.hosts] == [p.name] and inventory.hosts[0].vms
-        assert lab_services.providers.host_status(p.id, p.name) is HostStatus.CONNECTED
-    assert sum(isinstance(e, InventoryUpdated) for e in events) == 4
+        if p.kind is ProviderKind.HYPERV:
+            assert [h.name for h in inventory.hosts] == [p.name] and inventory.hosts[0].vms
+            assert lab_services.providers.host_status(p.id, p.name) is HostStatus.CONNECTED
+        else:
+            assert any(h.vms for h in inventory.hosts) and all(h.cluster for h in inventory.hosts)
+    assert sum(isinstance(e, InventoryUpdated) for e in events) == 6
 
 
 async def refreshed(services):
-    for t in services.providers.refresh():
-        await services.tasks.result(t.id)
+    """Refresh the Hyper-V hosts (the lab's Prism providers are tested in test_nutanix_*.py)."""
+    for p in services.providers.list():
+        if p.kind is ProviderKind.HYPERV:
+            for t in services.providers.refresh(p.id):
+                await services.tasks.result(t.id)
 
 
 async def test_power_action_updates_the_vm(lab_services):

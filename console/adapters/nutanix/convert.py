@@ -4,11 +4,12 @@ Mind the casing: v2.0 ``power_state`` is "on"/"off", v3 is "ON"/"OFF".
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from console.domain.errors import ProtocolError
-from console.domain.inventory import VM, HostFacts, PowerState, VirtualDisk
+from console.domain.inventory import VM, HostFacts, PowerState, Snapshot, VirtualDisk
 
 MiB = 1024 ** 2
 
@@ -157,3 +158,40 @@ def v3_vm(entity: dict[str, Any], host_names: dict[str, str] | None = None) -> V
               generation=1 if boot == "LEGACY" else 2,
               switch=nics[0] if nics else "", disks=disks, nics=nics,
               notes=str(status.get("description") or spec.get("description") or ""))
+
+
+# ---------------------------------------------------------------------- snapshots
+def _iso_from_usecs(value: Any) -> str:
+    usecs = _int(value)
+    if not usecs:
+        return ""
+    return dt.datetime.fromtimestamp(usecs / 1e6, dt.timezone.utc).isoformat()
+
+
+def v2_snapshot(body: dict[str, Any]) -> Snapshot:
+    """v2.0 ``snapshots/`` entity: uuid, snapshot_name, vm_uuid, created_time (microseconds)."""
+    return Snapshot(id=str(body.get("uuid") or ""), name=str(body.get("snapshot_name") or ""),
+                    vm_id=str(body.get("vm_uuid") or "").lower(), created=_iso_from_usecs(body.get("created_time")))
+
+
+def v3_snapshot_vm(entity: dict[str, Any]) -> str:
+    """The uuid of the VM a v3 recovery point was taken of."""
+    for part in ("status", "spec"):
+        ref = ((entity.get(part) or {}).get("resources") or {}).get("parent_vm_reference") or {}
+        if ref.get("uuid"):
+            return str(ref["uuid"]).lower()
+    return ""
+
+
+def v3_snapshot(entity: dict[str, Any]) -> Snapshot:
+    metadata = entity.get("metadata") or {}
+    name = (entity.get("status") or {}).get("name") or (entity.get("spec") or {}).get("name") or ""
+    created = str(metadata.get("creation_time") or "")
+    if created:
+        try:                                   # one form for both APIs: ISO-8601 in UTC
+            created = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(
+                dt.timezone.utc).isoformat()
+        except ValueError:
+            pass
+    return Snapshot(id=str(metadata.get("uuid") or ""), name=str(name), vm_id=v3_snapshot_vm(entity),
+                    created=created)

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 from console.adapters.base import NullReporter, Reporter
 from console.domain.errors import ConflictError, ConsoleError, InvalidStateError, NotFoundError, ProtocolError
-from console.domain.inventory import VM, Host, HostFacts, HostStatus, Inventory, PowerAction, PowerState, ProviderKind
+from console.domain.inventory import (VM, Host, HostFacts, HostStatus, Inventory, PowerAction, PowerState,
+                                      ProviderKind, Snapshot)
 from console.domain.tasks import LogLevel
 
 from . import convert
@@ -181,6 +182,19 @@ class PrismElementAdapter(PrismAdapter):
         reporter.log(LogLevel.INFO, f"Snapshot '{name}' of VM '{vm.name}' is {snap_id}")
         reporter.progress(1.0, "Done")
         return snap_id
+
+    async def snapshots(self, vm_id: str, reporter: Reporter = NullReporter()) -> list[Snapshot]:
+        """The VM's snapshots (v2.0 ``snapshots/?vm_uuid=``), oldest first."""
+        vm_id = checked_uuid(vm_id)
+        try:
+            await self._get(f"vms/{vm_id}", f"the VM {vm_id}")
+        except NotFoundError as exc:
+            raise self.vm_gone(vm_id, exc) from None
+        found = await self._entities("snapshots/", "the snapshot list", {"vm_uuid": vm_id})
+        result = [convert.v2_snapshot(s) for s in found if str(s.get("vm_uuid") or "").lower() == vm_id
+                  and not s.get("deleted")]
+        reporter.log(LogLevel.DEBUG, f"VM {vm_id}: {len(result)} snapshot(s)")
+        return sorted(result, key=lambda s: s.created)
 
     # ------------------------------------------------------------------ clones
     async def clone(self, vm_id: str, new_name: str, snapshot_id: str | None = None,
