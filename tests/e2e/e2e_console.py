@@ -19,6 +19,8 @@ from pathlib import Path
 
 LAB_TITLE = r"^VDI Console \(lab\)"          # the title once the services are attached
 LAB_HOSTS = ["HV01", "HV02", "HV03", "HV04"]
+# every provider the lab registers, in name order: its Hyper-V hosts and its Prism Element and Central
+LAB_PROVIDERS = [*LAB_HOSTS, "NTNX-PC-01", "NTNX-PE-01"]
 DEFAULT_SIZE = (1280, 820)                   # MainWindow's size when no layout is remembered
 WAIT_S = 30.0                                # any single wait; the suite as a whole stays far below
 # a screenshot run gives up on its own after SCREENSHOT_TIMEOUT_S: wait a little longer, to see its sentence
@@ -237,11 +239,11 @@ class Journal:
         return "; ".join(r[0] for r in self._query("PRAGMA integrity_check"))
 
     def refreshes_done(self, after: int = 0) -> list[dict]:
-        """One finished 'Refresh <host>' task per lab host after task ``after`` (all of them, or [])."""
+        """One finished 'Refresh <provider>' task per lab provider after task ``after`` (all, or [])."""
         done = [t for t in self.tasks(after) if t["name"].startswith("Refresh ") and t["state"] != "running"
                 and t["state"] != "queued"]
         names = sorted(t["name"] for t in done)
-        return done if names == [f"Refresh {h}" for h in LAB_HOSTS] else []
+        return done if names == [f"Refresh {p}" for p in LAB_PROVIDERS] else []
 
 
 def lab_vm_state(lab_state: Path, host: str, vm_name: str) -> str:

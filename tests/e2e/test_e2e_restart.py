@@ -5,7 +5,7 @@ import json
 import signal
 
 import pytest
-from e2e_console import DEFAULT_SIZE, LAB_HOSTS, SCREENSHOT_WAIT_S, Journal, poll, vdictl
+from e2e_console import DEFAULT_SIZE, LAB_PROVIDERS, SCREENSHOT_WAIT_S, Journal, poll, vdictl
 
 from console.store import INTERRUPTED_LINE
 
@@ -54,7 +54,7 @@ def test_sigkill_during_a_power_action_leaves_an_interrupted_task_and_a_sound_fa
     texts = [line["text"] for line in shown["log"]]
     assert texts[:len(lines_before)] == lines_before            # the lines written before the kill
     assert texts[-1] == INTERRUPTED_LINE
-    assert [t["state"] for t in journal.tasks(task["id"])] == ["succeeded"] * len(LAB_HOSTS)  # its refreshes
+    assert [t["state"] for t in journal.tasks(task["id"])] == ["succeeded"] * len(LAB_PROVIDERS)  # its refreshes
 
 
 def test_quit_with_ctrl_q_and_start_again_restores_providers_and_geometry(start_console):
@@ -63,7 +63,7 @@ def test_quit_with_ctrl_q_and_start_again_restores_providers_and_geometry(start_
     window = console.find_window()
     poll(journal.refreshes_done, "the first refresh of the 4 lab hosts", console=console)
     providers = journal.providers()
-    assert [(name, lab) for _id, name, lab in providers] == [(h, 1) for h in LAB_HOSTS]
+    assert [(name, lab) for _id, name, lab in providers] == [(p, 1) for p in LAB_PROVIDERS]
     assert console.geometry()[2:] == DEFAULT_SIZE
 
     moved = (60, 40, 1000, 700)

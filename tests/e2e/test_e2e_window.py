@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from e2e_console import DEFAULT_SIZE, LAB_HOSTS, SCREENSHOT_WAIT_S, Journal, lab_vm_state, poll
+from e2e_console import DEFAULT_SIZE, LAB_PROVIDERS, SCREENSHOT_WAIT_S, Journal, lab_vm_state, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def test_screenshot_run_draws_the_lab_inventory_and_exits(start_console, tmp_pat
     assert census.most_common(1)[0][1] < 0.9 * samples, "one colour covers 90% of the window"
 
     providers = Journal(console.farm).providers()
-    assert [(name, lab) for _id, name, lab in providers] == [(h, 1) for h in LAB_HOSTS]
+    assert [(name, lab) for _id, name, lab in providers] == [(p, 1) for p in LAB_PROVIDERS]
 
 
 def test_keyboard_refresh_and_start_a_vm(start_console):
