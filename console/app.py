@@ -74,6 +74,11 @@ async def run(app, args: argparse.Namespace) -> int:
     closed = asyncio.get_running_loop().create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(True))
     await asyncio.sleep(0)          # one turn of the loop: the window paints before the imports below
+    import os                       # start-up benchmark hook (benchmarks/bench_startup.py): stop
+    if os.environ.get("VDI_CONSOLE_EXIT_WHEN_SHOWN") == "1":   # once the window is shown
+        print("vdi-console: window shown", flush=True)
+        window.close()
+        return 0
 
     from console.services.container import build_services  # heavy: store, adapters, lab
     services = build_services(farm_path=args.farm, lab=args.lab, lab_state=args.lab_state,

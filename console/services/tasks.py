@@ -16,6 +16,7 @@ import time
 import traceback
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
 from console.domain.errors import CancelledError as TaskCancelledError
@@ -83,7 +84,7 @@ class TaskContext:
         if self._engine._off_loop():
             self._engine._loop.call_soon_threadsafe(self.log, level, text)
             return
-        self._engine._log(self._entry, LogLevel(level), str(text))
+        self._engine._log(self._entry, level if level.__class__ is LogLevel else LogLevel(level), str(text))
 
     def debug(self, text: str) -> None:
         self.log(LogLevel.DEBUG, text)
@@ -131,6 +132,8 @@ class TaskEngine:
         self._flush_handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread_id = 0
+        self._stamp_ms = -1
+        self._stamp = ""
 
     # -- public API ------------------------------------------------------------------------------
     def submit(self, name: str, target: str, kind: str, work: Work,
@@ -339,8 +342,16 @@ class TaskEngine:
             self._farm.tasks.save_progress(task)
         self._bus.publish(TaskChanged(snapshot(task)))
 
+    def _line_stamp(self) -> str:
+        """utc_now(), formatted once per millisecond: a chatty task logs many lines in one."""
+        ms = int(time.time() * 1000)
+        if ms != self._stamp_ms:
+            self._stamp_ms = ms
+            self._stamp = datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds")
+        return self._stamp
+
     def _log(self, entry: _Entry, level: LogLevel, text: str) -> None:
-        line = LogLine(entry.task.id, entry.seq, utc_now(), level, text)
+        line = LogLine(entry.task.id, entry.seq, self._line_stamp(), level, text)
         entry.seq += 1
         entry.memory.append(line)
         self._log_buffer.append(line)

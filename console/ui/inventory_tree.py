@@ -26,9 +26,11 @@ class InventoryFilter(QSortFilterProxyModel):
     def set_needle(self, text: str) -> None:
         needle = text.strip().casefold()
         if needle != self._needle:
-            self.beginFilterChange()
             self._needle = needle
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+            # One layout change, not the incremental path: that one inserts the rows coming back in
+            # hundreds of small runs, and an expanded view lays itself out again after each run
+            # (clearing a filter over 20,000 expanded rows: ~9 s down to ~1 s).
+            self.invalidate()
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:
         if not self._needle:
