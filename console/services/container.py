@@ -56,6 +56,7 @@ class Services:
         if self._lock.acquire():
             self.interrupted = self.store.tasks.mark_running_interrupted()
         self._started = True
+        self.providers.preload_adapters()     # adapter imports in a thread, not on the UI thread
         if self.lab is not None:
             hosts = await asyncio.to_thread(self.lab.start)
             self.providers.register_lab_hosts(hosts)

@@ -5,6 +5,11 @@ Hyper-V hosts are reached over WinRM (domain.connection_rules); Nutanix provider
 """
 from __future__ import annotations
 
+import concurrent.futures
+import importlib
+import logging
+import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
@@ -14,6 +19,8 @@ from console.domain.addresses import parse_winrm_address
 from console.domain.connection_rules import winrm_endpoint
 from console.domain.errors import ValidationError
 from console.domain.inventory import ConnectionSettings, ProviderKind
+
+log = logging.getLogger(__name__)
 
 AdapterFactory = Callable[[ConnectionSettings, str], ProviderAdapter]
 
@@ -71,6 +78,54 @@ def target_key(settings: ConnectionSettings) -> str:
         return f"{e.scheme}://{e.host.lower()}:{e.port}"
     except (ValidationError, ValueError):
         return ""
+
+
+#: The module each kind's adapter comes from. Importing one costs ~300 ms (requests, pywinrm, spnego;
+#: httpx for Prism), so ProviderService imports it in a worker thread before it first makes an
+#: adapter of that kind, and never on the UI thread.
+ADAPTER_MODULES = {ProviderKind.HYPERV: "console.adapters.hyperv",
+                   ProviderKind.NUTANIX_PE: "console.adapters.nutanix",
+                   ProviderKind.NUTANIX_PC: "console.adapters.nutanix"}
+
+
+def adapter_module(kind: ProviderKind | str) -> str | None:
+    """The module ``make_adapter_factory`` imports for this kind (None for an unsupported kind)."""
+    try:
+        return ADAPTER_MODULES.get(ProviderKind(kind))
+    except ValueError:
+        return None
+
+
+_imports: dict[str, concurrent.futures.Future] = {}
+_imports_guard = threading.Lock()
+
+
+def _import_module(module: str, done: concurrent.futures.Future) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:       # noqa: BLE001  the factory's own import raises it again, in the task
+        log.debug("preloading %s failed", module, exc_info=True)
+        with _imports_guard:
+            _imports.pop(module, None)
+    done.set_result(None)
+
+
+def preload_adapter_module(kind: ProviderKind | str) -> concurrent.futures.Future | None:
+    """Start importing the adapter module of ``kind`` in a thread (once per process); the future is
+    done when it is imported (or failed: the factory then raises the error itself)."""
+    module = adapter_module(kind)
+    if module is None:
+        return None
+    with _imports_guard:
+        done = _imports.get(module)
+        if done is None:
+            done = _imports[module] = concurrent.futures.Future()
+            if module in sys.modules:
+                done.set_result(None)
+            else:
+                threading.Thread(target=_import_module, args=(module, done), daemon=True,
+                                 name=f"import {module}").start()
+    return done
 
 
 def default_adapter_factory(settings: ConnectionSettings, password: str) -> ProviderAdapter:

@@ -25,7 +25,8 @@ from console.store import Farm
 from .events import (EventBus, HostStatusChanged, InventoryUpdated, ProviderAdded, ProviderRemoved,
                      ProviderUpdated)
 from .provider_rules import (NUTANIX_KINDS, AdapterFactory, check_fingerprint, check_settings,
-                             default_adapter_factory, is_nutanix, prism_url, target_key)
+                             default_adapter_factory, is_nutanix, preload_adapter_module, prism_url,
+                             target_key)
 from .tasks import TaskContext, TaskEngine
 from .vm_operations import VMOperations
 
@@ -145,6 +146,7 @@ class ProviderService(VMOperations):
         found: list[CheckResult] = []
 
         async def work(ctx: TaskContext) -> dict:
+            await self._adapter_module_ready(settings.kind)
             adapter = self._factory(settings, password)
             try:
                 result = await adapter.check(ctx)
@@ -301,9 +303,11 @@ class ProviderService(VMOperations):
         return [active.get(p.id) or self._submit_refresh(p) for p in providers]
 
     def _submit_refresh(self, provider: Provider) -> Task:
+        preload_adapter_module(provider.kind)
         async def work(ctx: TaskContext) -> dict:
             nonlocal provider
             provider = self.get(provider.id)      # settings may have changed since (a new pin)
+            await self._adapter_module_ready(provider.kind)
             try:
                 inventory = await self._adapter(provider).inventory(ctx)
             except CertificateNotTrustedError as exc:
@@ -333,7 +337,20 @@ class ProviderService(VMOperations):
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
+    def preload_adapters(self) -> None:
+        """Start importing, in a thread, the adapter modules of the saved providers' kinds, so that
+        the first refresh does not import them on the loop's (the UI's) thread. Does not wait."""
+        for kind in {p.kind for p in self.list()}:
+            preload_adapter_module(kind)
+
     # -- internals ------------------------------------------------------------------------------
+    async def _adapter_module_ready(self, kind: ProviderKind) -> None:
+        """Wait (without blocking the loop) until the adapter module of ``kind`` is imported: the
+        import takes ~300 ms and would otherwise run inside the factory, on the loop's thread."""
+        done = preload_adapter_module(kind)
+        if done is not None and not done.done():
+            await asyncio.wrap_future(done)
+
     def _adapter(self, provider: Provider) -> ProviderAdapter:
         adapter = self._adapters.get(provider.id)
         if adapter is None:

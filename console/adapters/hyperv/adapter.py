@@ -23,8 +23,13 @@ from . import convert
 from .scripts import MAX_COMMAND_CHARS
 from .winrm_client import WinRMClient
 
-#: Threads shared by every Hyper-V adapter that is not handed its own executor.
-SHARED_WORKERS = 16
+#: Threads shared by every Hyper-V adapter that is not handed its own executor. pywinrm does its
+#: requests/XML/base64 work in Python and holds the GIL while it does: every runnable worker delays
+#: the UI thread's next turn. Measured with benchmarks/bench_inventory.py (200 hosts, 2 cores): with
+#: 16 threads the longest UI stall was 0.7-1.4 s, with 8 0.4-1.0 s, with 4 0.23-0.30 s, and the fill
+#: and refresh took no longer (the hosts, not the threads, are the bottleneck). The cost: at most 4
+#: WinRM calls wait on the network at once, so a slow WAN host delays the queue behind it.
+SHARED_WORKERS = 4
 _shared_executor: ThreadPoolExecutor | None = None
 _shared_guard = threading.Lock()
 
