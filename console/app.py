@@ -48,22 +48,9 @@ async def _wait_for_inventory(window, deadline: float) -> bool:
 
 
 def _prepare_screenshot_view(window) -> None:
-    """Show something worth seeing: the first host selected, its VMs listed, its refresh log."""
-    model = window.inventory
-    for provider in model.providers():
-        node = model.provider_node(provider.id)
-        if node is not None and node.children:
-            window.tree.select_key(node.key_path())
-            window.tree.view.expand(window.tree.proxy.mapFromSource(model.node_index(node)))
-            break
-    window.details.refresh()
-    if window.details.count() > 1:
-        window.details.setCurrentIndex(1)
-    rows = window.tasks_model.rowCount()
-    if rows:
-        window.tasks_dock.select_task(window.tasks_model.task_at(rows - 1).id)
-    window.tasks_model.flush()
-    window.log_pane.flush()
+    """Show something worth seeing (console/ui/screenshot_view.py)."""
+    from console.ui.screenshot_view import prepare_screenshot_view
+    prepare_screenshot_view(window)
 
 
 async def run(app, args: argparse.Namespace) -> int:

@@ -1,8 +1,11 @@
-"""Add Provider: a standalone Hyper-V host, checked as you type, tested, then saved.
+"""Add Provider: a standalone Hyper-V host or a Nutanix Prism Element / Prism Central, checked as
+you type, tested, then saved.
 
 Validation runs on every keystroke (domain.addresses + providers.validate_new) and shows its
 sentence under the field; OK stays disabled while anything is wrong. Test connection and OK run
 service coroutines through the bridge; the dialog never awaits (it is opened with open()).
+A certificate nobody vouches for opens the certificate dialog (trusting it pins its fingerprint and
+runs the same step again); an address of the other Prism kind offers to switch the kind.
 """
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from console.domain.addresses import WINRM_HTTP_PORT, WINRM_HTTPS_PORT, parse_winrm_address
 from console.domain.errors import ConsoleError, ValidationError
 from console.domain.inventory import ConnectionSettings, ProviderKind, WinRMTransport
-from console.ui.details import facts_rows
-
-_FIELDS = ("name", "address", "port", "username", "password", "basic")
+from console.ui.add_provider_steps import FIELDS as _FIELDS
+from console.ui.add_provider_steps import ConnectionSteps
+from console.ui.certificate_dialog import CertificateDialog
+from console.ui.prism_address import PRISM_PORT, display_endpoint, is_nutanix, prism_url_port
 
 
 def _message(text: str = "") -> QLabel:
@@ -27,7 +31,7 @@ def _message(text: str = "") -> QLabel:
     return label
 
 
-class AddProviderDialog(QDialog):
+class AddProviderDialog(ConnectionSteps, QDialog):
     providerAdded = Signal(object)        # Provider, after it is saved
 
     def __init__(self, bridge, parent=None) -> None:
@@ -45,9 +49,13 @@ class AddProviderDialog(QDialog):
         self._name_chosen = False         # the administrator typed a name: the address no longer fills it
         self._programmatic = False
         self.errors: dict[str, str] = {}
+        self.pinned_fingerprint = ""      # a certificate trusted in this dialog (pinned on Add)
+        self.certificate_dialog: CertificateDialog | None = None
+        self._switch_to: ProviderKind | None = None
 
         self.kind_combo = self._named(QComboBox(self), "kindCombo", "Provider kind")
-        self.kind_combo.addItem(ProviderKind.HYPERV.label, ProviderKind.HYPERV.value)
+        for kind in (ProviderKind.HYPERV, ProviderKind.NUTANIX_PE, ProviderKind.NUTANIX_PC):
+            self.kind_combo.addItem(kind.label, kind.value)
         self.name_edit = self._named(QLineEdit(self), "nameEdit", "Name")
         self.name_edit.setPlaceholderText("How the console names it, e.g. hv01")
         self.address_edit = self._named(QLineEdit(self), "addressEdit", "Address")
@@ -76,7 +84,7 @@ class AddProviderDialog(QDialog):
         for key, label in self.messages.items():
             label.setObjectName(f"{key}Message")
 
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Kind:", self.kind_combo)
         form.addRow("Name:", self._with_message(self.name_edit, "name"))
         form.addRow("Address:", self._with_message(self.address_edit, "address"))
@@ -102,6 +110,9 @@ class AddProviderDialog(QDialog):
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.hide()
+        self.switch_button = self._named(QPushButton(self), "switchKindButton", "Switch kind")
+        self.switch_button.hide()
+        self.switch_button.clicked.connect(self.switch_kind)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel, self)
@@ -117,6 +128,7 @@ class AddProviderDialog(QDialog):
         layout.addWidget(self.messages["form"])
         layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.result_label)
+        layout.addWidget(self.switch_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
 
@@ -127,7 +139,8 @@ class AddProviderDialog(QDialog):
         self.https_check.toggled.connect(self._https_toggled)
         self.auth_combo.currentIndexChanged.connect(lambda _i: self.validate())
         self.insecure_check.toggled.connect(lambda _c: self._edited("basic"))
-        self.validate()
+        self.kind_combo.currentIndexChanged.connect(lambda _i: self._kind_changed())
+        self._kind_changed()
 
     # ----- building blocks ------------------------------------------------------------------------
     @staticmethod
@@ -146,8 +159,39 @@ class AddProviderDialog(QDialog):
         return box
 
     # ----- reacting to input ----------------------------------------------------------------------
+    def kind(self) -> ProviderKind:
+        return ProviderKind(self.kind_combo.currentData())
+
+    def set_kind(self, kind: ProviderKind) -> None:
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind.value))
+
+    def _kind_changed(self) -> None:
+        """Prism is always HTTPS with Basic authentication on 9440: no scheme or auth choice."""
+        nutanix = is_nutanix(self.kind())
+        self.form.setRowVisible(self.https_check, not nutanix)
+        self.form.setRowVisible(self.auth_combo, not nutanix)
+        if nutanix:
+            self.address_edit.setPlaceholderText("Prism name, IP address or https://host:9440")
+            self.user_edit.setPlaceholderText("admin, or user@corp.example.com")
+        else:
+            self.address_edit.setPlaceholderText("Host name, IP address or http(s)://host:port/wsman")
+            self.user_edit.setPlaceholderText(r"DOMAIN\user or user@domain")
+        if not self._port_chosen:
+            self._programmatic = True
+            self.port_spin.setValue(self._default_port())
+            self._programmatic = False
+        self.switch_button.hide()
+        self.validate()
+
+    def _default_port(self) -> int:
+        if is_nutanix(self.kind()):
+            return PRISM_PORT
+        return WINRM_HTTPS_PORT if self.https_check.isChecked() else WINRM_HTTP_PORT
+
     def _edited(self, field: str) -> None:
         self._touched.add(field)
+        if field == "address":
+            self.pinned_fingerprint = ""      # trusted for the address it was shown for only
         if field == "name":
             self._name_chosen = bool(self.name_edit.text())
         if field == "address" and not self._name_chosen:
@@ -159,6 +203,8 @@ class AddProviderDialog(QDialog):
             host = parse_winrm_address(self.address_edit.text()).host
         except ValidationError:
             host = self.address_edit.text().strip()
+        if is_nutanix(self.kind()):
+            host = display_endpoint(self.address_edit.text(), 0).rsplit(":", 1)[0].strip("[]")
         self.name_edit.setText(host.split(".")[0] if host and not host[0].isdigit() else host)
 
     def _port_changed(self, _value: int) -> None:
@@ -175,6 +221,12 @@ class AddProviderDialog(QDialog):
         self.validate()
 
     def settings(self) -> ConnectionSettings:
+        if is_nutanix(self.kind()):
+            return ConnectionSettings(kind=self.kind(), address=self.address_edit.text().strip(),
+                                      port=self.port_spin.value(), use_https=True,
+                                      transport=WinRMTransport.BASIC,
+                                      username=self.user_edit.text().strip(),
+                                      pinned_fingerprint=self.pinned_fingerprint)
         return ConnectionSettings(
             kind=ProviderKind(self.kind_combo.currentData()),
             address=self.address_edit.text().strip(),
@@ -188,6 +240,9 @@ class AddProviderDialog(QDialog):
     def validate(self) -> bool:
         """Check everything; show sentences under touched fields; enable OK only when all is well."""
         errors: dict[str, str] = {}
+        if is_nutanix(self.kind()):
+            self._validate_prism_fields()
+            return self._validate_common(errors, needs_opt_in=False)
         text = self.address_edit.text().strip()
         is_url = "://" in text
         self.port_spin.setEnabled(not is_url)
@@ -221,6 +276,22 @@ class AddProviderDialog(QDialog):
                 widget.blockSignals(True)
                 setter(value)
                 widget.blockSignals(False)
+        return self._validate_common(errors, needs_opt_in)
+
+    def _validate_prism_fields(self) -> None:
+        """A URL decides the port (shown, disabled); without one the port field is used."""
+        text = self.address_edit.text().strip()
+        is_url = "://" in text
+        self.port_spin.setEnabled(not is_url)
+        self.insecure_box.setVisible(False)
+        url_port = prism_url_port(text) if is_url else None
+        wanted = url_port if url_port is not None else (None if self._port_chosen else PRISM_PORT)
+        if wanted is not None and self.port_spin.value() != wanted:
+            self.port_spin.blockSignals(True)
+            self.port_spin.setValue(wanted)
+            self.port_spin.blockSignals(False)
+
+    def _validate_common(self, errors: dict[str, str], needs_opt_in: bool) -> bool:
         try:
             self.providers.validate_new(self.name_edit.text().strip(), self.settings())
         except ValidationError as exc:
@@ -255,56 +326,3 @@ class AddProviderDialog(QDialog):
         wanted = max(wanted, layout.totalSizeHint().height())
         if wanted > self.height():
             self.resize(self.width(), wanted)
-
-    # ----- test and add ---------------------------------------------------------------------------
-    def _set_busy(self, busy: bool, what: str = "") -> None:
-        self._busy = busy
-        for widget in (self.name_edit, self.address_edit, self.port_spin, self.https_check,
-                       self.auth_combo, self.user_edit, self.password_edit, self.insecure_check):
-            widget.setReadOnly(busy) if isinstance(widget, QLineEdit) else widget.setEnabled(not busy)
-        if busy:
-            self._show_result(what, error=False)
-        self.validate()
-
-    def _show_result(self, text: str, error: bool) -> None:
-        self.result_label.setText(text)
-        self.result_label.setStyleSheet("color: #b3261e;" if error else "")
-        self.result_label.setVisible(bool(text))
-        self._fit_height()
-
-    def _failed(self, message: str, hint: str, exc: BaseException) -> None:
-        self._set_busy(False)
-        self._show_result(f"{message}\n{hint}".strip(), error=True)
-        if isinstance(exc, ValidationError) and exc.field in _FIELDS:
-            self._touched.add(exc.field)
-
-    def test_connection(self) -> None:
-        if not self.validate():
-            return
-        self._set_busy(True, f"Testing the connection to {self.address_edit.text().strip()}...")
-        coro = self.providers.test_connection(self.name_edit.text().strip(), self.settings(),
-                                              self.password_edit.text())
-        self.bridge.run(coro, "Test connection", on_done=self._tested, on_error=self._failed)
-
-    def _tested(self, result) -> None:
-        self._set_busy(False)
-        lines = [f"Connected: {result.version}" if result.version else "Connected."]
-        for facts in result.hosts:
-            lines.append("")
-            lines.append(f"Host {facts.computer_name}")
-            lines += [f"  {name}: {value}" for name, value in facts_rows(facts) if value]
-        self._show_result("\n".join(lines), error=False)
-
-    def submit(self) -> None:
-        self._touched.add("submit")
-        if not self.validate():
-            return
-        self._set_busy(True, f"Connecting to {self.address_edit.text().strip()} and adding it...")
-        coro = self.providers.add(self.name_edit.text().strip(), self.settings(), self.password_edit.text())
-        self.bridge.run(coro, "Add provider", on_done=self._added, on_error=self._failed)
-
-    def _added(self, provider) -> None:
-        self._set_busy(False)
-        self.added = provider
-        self.providerAdded.emit(provider)
-        self.accept()

@@ -46,6 +46,9 @@ class ServicesBridge(QObject):
     inventoryUpdated = Signal(object)                # Inventory
     hostStatusChanged = Signal(int, str, object, str)  # provider id, host, HostStatus, error
     vmChanged = Signal(int, object)                  # provider id, VM
+    vmRemoved = Signal(int, str)                     # provider id, VM id
+    #: a provider's certificate is not the pinned one: provider id, CertificateNotTrustedError
+    certificateRejected = Signal(int, object)
     #: an operation started from the UI failed: what was tried, the sentence, the hint
     operationFailed = Signal(str, str, str)
 
@@ -73,6 +76,12 @@ class ServicesBridge(QObject):
         elif isinstance(event, ev.VMChanged):
             self._deliver_inventory_of(event.provider_id)
             self.vmChanged.emit(event.provider_id, event.vm)
+        elif isinstance(event, ev.VMRemoved):
+            self._deliver_inventory_of(event.provider_id)
+            self.vmRemoved.emit(event.provider_id, event.vm_id)
+        elif isinstance(event, ev.ProviderCertificateRejected):
+            self._deliver_inventory_of(event.provider_id)
+            self.certificateRejected.emit(event.provider_id, event.error)
         elif isinstance(event, ev.HostStatusChanged):
             self._deliver_inventory_of(event.provider_id)
             self.hostStatusChanged.emit(event.provider_id, event.host, event.status, event.error)

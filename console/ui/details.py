@@ -9,6 +9,11 @@ from console.domain.inventory import Host, HostFacts, HostStatus, Provider, VM
 from console.ui.inventory_model import GROUP_POOLS, GROUP_PROVIDERS, GROUP_TEMPLATES, InventoryModel, NodeKind
 from console.ui.table_models import (SORT_ROLE, DiskTableModel, ProviderTableModel, VMTableModel,
                                      format_bytes, format_uptime, provider_status_text)
+from console.ui.details_nutanix import (cluster_summary, nutanix_host_rows, nutanix_host_summary,
+                                       nutanix_vm_rows)
+from console.ui.inventory_clusters import has_clusters
+
+__all__ = ["DetailsPanel", "PropertyForm", "facts_rows", "host_rows", "nutanix_host_rows", "vm_rows"]
 
 
 class PropertyForm(QScrollArea):
@@ -235,9 +240,21 @@ class DetailsPanel(QTabWidget):
                 self._set_pages([(self.empty, node.label)], keep_tab)
             return
         if node.kind is NodeKind.VM:
-            self.vm_summary.set_rows(vm_rows(node.obj))
+            self.vm_summary.set_rows(nutanix_vm_rows(node.obj) if node.obj.cluster else vm_rows(node.obj))
+            for column in (2, 3):       # bytes used and parent disk: Hyper-V's, Prism reports neither
+                self.disk_table.setColumnHidden(column, bool(node.obj.cluster))
             self.disk_model.set_items(node.obj.disks)
             self._set_pages([(self.vm_page, "Summary")], keep_tab)
+            return
+        if node.kind is NodeKind.CLUSTER:
+            vms = self.model.cluster_vms(node)
+            self.summary.set_rows(cluster_summary(node.obj, self.model.cluster_hosts(node), vms))
+            self.vm_model.set_items(vms)
+            self._set_pages([(self.summary, "Summary"), (self.vms_page, "Virtual machines")], keep_tab)
+            return
+        if node.kind is NodeKind.PROVIDER and has_clusters(node.obj):
+            self.summary.set_rows(self._prism_rows(node))
+            self._set_pages([(self.summary, "Summary")], keep_tab)
             return
         if node.kind is NodeKind.PROVIDER and node.host is None:
             p: Provider = node.obj
@@ -250,6 +267,28 @@ class DetailsPanel(QTabWidget):
         host = node.host if node.kind is NodeKind.PROVIDER else node.obj
         provider = node.obj if node.kind is NodeKind.PROVIDER else None
         vms = self.model.vms_of(node)
-        self.summary.set_rows(host_rows(host, len(vms), provider))
+        if node.kind is NodeKind.HOST and node.parent is not None and node.parent.kind is NodeKind.CLUSTER:
+            self.summary.set_rows(nutanix_host_summary(host, len(vms)))
+        else:
+            self.summary.set_rows(host_rows(host, len(vms), provider))
         self.vm_model.set_items(vms)
         self._set_pages([(self.summary, "Summary"), (self.vms_page, "Virtual machines")], keep_tab)
+
+    def _prism_rows(self, node) -> list[tuple[str, str]]:
+        p: Provider = node.obj
+        clusters = self.model.cluster_nodes(p.id)
+        hosts = sum(len(self.model.cluster_hosts(c)) for c in clusters)
+        vms = len(node.vms_by_id)
+        status, error = self.model.provider_status(p.id)
+        status_text = {HostStatus.CONNECTED: "Connected", HostStatus.UNREACHABLE: "Unreachable",
+                       HostStatus.AUTH_FAILED: "Authentication failed",
+                       HostStatus.UNKNOWN: "Not refreshed yet"}[status] + (f": {error}" if error else "")
+        s = p.settings
+        port = f", port {s.port}" if "://" not in s.address and s.port not in (0, 5985, 5986) else ""
+        return [("Name", p.name), ("Kind", p.kind.label), ("Address", f"{s.address}{port}"),
+                ("User", s.username or "(no user)"),
+                ("Certificate", f"Pinned, SHA-256 {s.pinned_fingerprint}" if s.pinned_fingerprint
+                 else "Trusted through the system's certificate authorities"),
+                ("Status", status_text),
+                ("Clusters", ", ".join(c.label for c in clusters) or "None yet"),
+                ("Hosts", str(hosts)), ("Virtual machines", str(vms))]

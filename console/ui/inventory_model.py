@@ -1,4 +1,5 @@
-"""The inventory tree: Providers -> hosts -> VMs, Templates, Pools.
+"""The inventory tree: Providers -> hosts -> VMs (Nutanix: Providers -> clusters -> hosts -> VMs),
+Templates, Pools.
 
 Updated incrementally by diffing on stable keys (provider id, host name, VM id): rows are inserted,
 removed or marked changed, never reset after the first fill, so the view keeps its expanded nodes
@@ -12,8 +13,11 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 
 from console.domain.inventory import Host, HostStatus, Inventory, Provider, VM
 from console.ui import icons
-from console.ui.inventory_nodes import (Node, NodeKind, host_key, host_without_vms, is_standalone,
-                                        row_ranges, status_suffix, vm_key)
+from console.ui.inventory_clusters import ClusterTree, has_clusters
+from console.ui.inventory_slices import SlicedFill
+from console.ui.inventory_nodes import (Node, NodeKind, describe_host, describe_vm, host_key,
+                                        host_without_vms, is_standalone, row_ranges, status_suffix,
+                                        vm_key)
 
 __all__ = ["InventoryModel", "Node", "NodeKind", "KEY_ROLE", "KIND_ROLE", "OBJECT_ROLE", "PROVIDER_ID_ROLE",
            "SORT_ROLE", "GROUP_PROVIDERS", "GROUP_TEMPLATES", "GROUP_POOLS", "is_standalone"]
@@ -27,7 +31,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 5
 GROUP_PROVIDERS, GROUP_TEMPLATES, GROUP_POOLS = "providers", "templates", "pools"
 
 
-class InventoryModel(QAbstractItemModel):
+class InventoryModel(ClusterTree, SlicedFill, QAbstractItemModel):
     """One column; the domain objects behind each row are in OBJECT_ROLE."""
 
     #: a provider node's status, label or host facts changed (details views listen)
@@ -37,6 +41,8 @@ class InventoryModel(QAbstractItemModel):
         super().__init__(parent)
         self._root = Node(NodeKind.ROOT, "", None)
         self._providers: dict[int, Node] = {}
+        self._provider_status: dict[int, tuple[HostStatus, str]] = {}   # Prism endpoints themselves
+        self._init_fill()
         for key, label, tip in (
                 (GROUP_PROVIDERS, "Providers", "Hypervisors this console manages"),
                 (GROUP_TEMPLATES, "Templates", "No templates yet: templates made from a VM appear here"),
@@ -119,9 +125,12 @@ class InventoryModel(QAbstractItemModel):
             return icons.vm_icon(node.obj.state)
         if node.kind is NodeKind.HOST:
             return icons.host_icon(node.obj.status)
+        if node.kind is NodeKind.CLUSTER:
+            return icons.icon("cluster")
         if node.kind is NodeKind.PROVIDER:
             host = node.host
-            if host is not None and host.status in (HostStatus.UNREACHABLE, HostStatus.AUTH_FAILED):
+            status = host.status if host is not None else self.provider_status(node.obj.id)[0]
+            if status in (HostStatus.UNREACHABLE, HostStatus.AUTH_FAILED):
                 return icons.icon("host-unreachable")
             kind = node.obj.kind
             return icons.icon("provider-nutanix" if kind.value.startswith("nutanix") else "provider-hyperv")
@@ -163,10 +172,12 @@ class InventoryModel(QAbstractItemModel):
             return []
         if node.host is not None:
             return [node.host]
+        if has_clusters(node.obj):
+            return self._clustered_hosts(node)
         return [c.obj for c in node.children if c.kind is NodeKind.HOST]
 
     def vms_of(self, node: Node) -> list[VM]:
-        """The VMs directly under a host node or a standalone provider node."""
+        """The VMs directly under a host, cluster or standalone provider node."""
         return [c.obj for c in node.children if c.kind is NodeKind.VM]
 
     def status_counts(self) -> tuple[int, int]:
@@ -206,6 +217,7 @@ class InventoryModel(QAbstractItemModel):
         self.endInsertRows()
 
     def update_provider(self, provider: Provider) -> None:
+        self.finish_fill(provider.id)
         node = self._providers.get(provider.id)
         if node is None:
             self.add_provider(provider)
@@ -215,10 +227,17 @@ class InventoryModel(QAbstractItemModel):
 
     def remove_provider(self, provider_id: int) -> None:
         node = self._providers.pop(provider_id, None)
+        self._provider_status.pop(provider_id, None)
+        self._drop_fill(provider_id)
         if node is not None:
             self._remove_rows(node.parent, [node.row])
 
     def apply_inventory(self, inventory: Inventory) -> None:
+        """All of it now (apply_inventory_in_slices spreads a big one over turns of the loop)."""
+        self._drop_fill(inventory.provider_id)
+        self._apply_now(inventory)
+
+    def _apply_now(self, inventory: Inventory) -> None:
         node = self._providers.get(inventory.provider_id)
         if node is None:
             return           # a provider removed while its refresh ran
@@ -233,9 +252,13 @@ class InventoryModel(QAbstractItemModel):
             vms = [vm for host in inventory.hosts for vm in host.vms]
             self._sync_vms(node, node, vms)
             return
+        if has_clusters(node.obj):
+            self._sync_clusters(node, inventory.hosts)
+            return
         self._sync_hosts(node, inventory.hosts)
 
     def set_host_status(self, provider_id: int, host_name: str, status: HostStatus, error: str = "") -> None:
+        self.finish_fill(provider_id)
         node = self._providers.get(provider_id)
         if node is None:
             return
@@ -244,6 +267,9 @@ class InventoryModel(QAbstractItemModel):
             if not node.host.name:
                 node.host.name = host_name
             self._node_changed(node)
+            return
+        if has_clusters(node.obj):
+            self._set_clustered_status(node, host_name, status, error)
             return
         row = node.index_of.get(host_key(host_name))
         if row is None:
@@ -255,15 +281,22 @@ class InventoryModel(QAbstractItemModel):
         self._node_changed(node)
 
     def update_vm(self, provider_id: int, vm: VM) -> None:
-        """One VM changed (power action): update its row, or move it if it changed host."""
+        """One VM changed (power action): update its row, move it if it changed host, or insert it if
+        it is new (a clone)."""
+        self.finish_fill(provider_id)
         prov = self._providers.get(provider_id)
         if prov is None:
             return
-        container = prov if prov.host is not None else self._host_container(prov, vm.host)
+        if prov.host is not None:
+            container = prov
+        elif has_clusters(prov.obj):
+            container = self._clustered_container(prov, vm)
+        else:
+            container = self._host_container(prov, vm.host)
         existing = prov.vms_by_id.get(vm.id)
         if existing is not None and existing.parent is container:
             existing.obj = vm
-            self._describe_vm(existing)
+            describe_vm(existing)
             idx = self.node_index(existing)
             self.dataChanged.emit(idx, idx)
             self.nodeChanged.emit(existing.key_path())
@@ -281,7 +314,7 @@ class InventoryModel(QAbstractItemModel):
 
     def _insert_host(self, prov: Node, host: Host) -> Node:
         node = Node(NodeKind.HOST, host_key(host.name), prov, host_without_vms(host))
-        self._describe_host(node)
+        describe_host(node)
         self._append(prov, [node])
         return node
 
@@ -305,14 +338,18 @@ class InventoryModel(QAbstractItemModel):
         wanted: dict[str, VM] = {}
         for vm in vms:
             wanted[vm_key(vm.id)] = vm
-        gone = [row for row, child in enumerate(container.children) if child.key not in wanted]
+        # a cluster holds hosts as well as the VMs running nowhere: only VM rows are diffed here
+        gone = [row for row, child in enumerate(container.children)
+                if child.kind is NodeKind.VM and child.key not in wanted]
         self._remove_rows(container, gone)
         first = last = -1
         for row, child in enumerate(container.children):
+            if child.kind is not NodeKind.VM:
+                continue
             vm = wanted[child.key]
             if vm != child.obj:
                 child.obj = vm
-                self._describe_vm(child)
+                describe_vm(child)
                 if first < 0:
                     first = row
                 last = row
@@ -321,13 +358,11 @@ class InventoryModel(QAbstractItemModel):
             # (uptime), scattered, and each signal costs the proxy and the view a pass of their own
             self.dataChanged.emit(self.createIndex(first, 0, container.children[first]),
                                   self.createIndex(last, 0, container.children[last]))
-        new = [self._make_vm(prov, container, vm) for key, vm in wanted.items()
-               if key not in container.index_of]
-        self._append(container, new)
+        self._append_vms(prov, container, [vm for key, vm in wanted.items() if key not in container.index_of])
 
     def _make_vm(self, prov: Node, container: Node, vm: VM) -> Node:
         node = Node(NodeKind.VM, vm_key(vm.id), container, vm)
-        self._describe_vm(node)
+        describe_vm(node)
         return node
 
     def _append(self, parent: Node, nodes: list[Node]) -> None:
@@ -371,7 +406,7 @@ class InventoryModel(QAbstractItemModel):
         if node.kind is NodeKind.PROVIDER:
             self._describe_provider(node)
         elif node.kind is NodeKind.HOST:
-            self._describe_host(node)
+            describe_host(node)
         idx = self.node_index(node)
         self.dataChanged.emit(idx, idx)
         self.nodeChanged.emit(node.key_path())
@@ -379,7 +414,7 @@ class InventoryModel(QAbstractItemModel):
     # ----- labels and tooltips (computed once per change, not per paint) -------------------------
     def _describe_provider(self, node: Node) -> None:
         provider: Provider = node.obj
-        status = node.host.status if node.host is not None else HostStatus.UNKNOWN
+        status = node.host.status if node.host is not None else self.provider_status(provider.id)[0]
         node.label = provider.name + status_suffix(status)
         node.sort_key = provider.name.casefold()
         lines = [provider.name, provider.kind.label, f"Address: {provider.settings.address}"]
@@ -387,18 +422,8 @@ class InventoryModel(QAbstractItemModel):
             lines.append(f"Status: {status.value}")
             if node.host.error:
                 lines.append(node.host.error)
+        elif has_clusters(provider) and status is not HostStatus.UNKNOWN:
+            lines.append(f"Status: {status.value}")
+            if self.provider_status(provider.id)[1]:
+                lines.append(self.provider_status(provider.id)[1])
         node.tooltip = "\n".join(lines)
-
-    @staticmethod
-    def _describe_host(node: Node) -> None:
-        host: Host = node.obj
-        node.label = host.name + status_suffix(host.status)
-        node.sort_key = host.name.casefold()
-        node.tooltip = "\n".join(filter(None, [host.name, f"Status: {host.status.value}", host.error]))
-
-    @staticmethod
-    def _describe_vm(node: Node) -> None:
-        vm: VM = node.obj
-        node.label = vm.name
-        node.sort_key = vm.name.casefold()
-        node.tooltip = f"{vm.name}\n{vm.state.value} on {vm.host}"

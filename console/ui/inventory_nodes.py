@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from console.domain.inventory import Host, HostStatus, Provider, ProviderKind
+from console.domain.inventory import VM, Host, HostStatus, Provider, ProviderKind
 
 
 class NodeKind(enum.IntEnum):
@@ -13,6 +13,7 @@ class NodeKind(enum.IntEnum):
     PROVIDER = 2
     HOST = 3
     VM = 4
+    CLUSTER = 5       # a Nutanix cluster: between a Prism provider and its hosts
 
 
 class Node:
@@ -27,7 +28,7 @@ class Node:
         self.parent = parent
         self.children: list[Node] = []
         self.index_of: dict[str, int] = {}
-        self.obj = obj                       # Provider, Host or VM
+        self.obj = obj                       # Provider, Host, VM, or a cluster's name
         self.host: Host | None = None        # a standalone provider is its host
         self.vms_by_id: dict[str, Node] = {}  # provider nodes: every VM node under it
         self.label = ""
@@ -89,3 +90,19 @@ def row_ranges(rows: list[int]) -> list[tuple[int, int]]:
         else:
             out.append((row, row))
     return out
+
+
+# ----- labels and tooltips (computed once per change, not per paint) -----------------------------
+def describe_host(node: Node) -> None:
+    host: Host = node.obj
+    node.label = host.name + status_suffix(host.status)
+    node.sort_key = host.name.casefold()
+    node.tooltip = "\n".join(filter(None, [host.name, f"Status: {host.status.value}", host.error]))
+
+
+def describe_vm(node: Node) -> None:
+    vm: VM = node.obj
+    node.label = vm.name
+    node.sort_key = vm.name.casefold()
+    where = vm.host or (f"cluster {vm.cluster}, not running on a host" if vm.cluster else "")
+    node.tooltip = f"{vm.name}\n{vm.state.value} on {where}" if where else f"{vm.name}\n{vm.state.value}"

@@ -5,7 +5,7 @@ from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signa
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from console.ui.inventory_model import (GROUP_PROVIDERS, KEY_ROLE, SORT_ROLE, InventoryModel,
-                                        Node)
+                                        Node, NodeKind)
 
 
 class InventoryFilter(QSortFilterProxyModel):
@@ -39,7 +39,10 @@ class InventoryFilter(QSortFilterProxyModel):
         return self._needle in parent.children[source_row].label.casefold()
 
     def lessThan(self, left, right) -> bool:
-        return left.internalPointer().sort_key < right.internalPointer().sort_key
+        a, b = left.internalPointer(), right.internalPointer()
+        if (a.kind is NodeKind.VM) is not (b.kind is NodeKind.VM):
+            return b.kind is NodeKind.VM        # in a cluster, its hosts come before its idle VMs
+        return a.sort_key < b.sort_key
 
 
 class InventoryTree(QWidget):

@@ -17,6 +17,7 @@ from console.ui.inventory_model import InventoryModel, Node, NodeKind
 from console.ui.inventory_tree import InventoryTree
 from console.ui.tasks_dock import TasksDock
 from console.ui.tasks_model import TasksModel
+from console.ui.vm_commands import VMCommands
 from console.ui.window_actions import WindowActions
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.tasks_dock)
         self.log_pane = self.tasks_dock.log_pane
 
+        self.vm_commands = VMCommands(self)
         self.actions = WindowActions(self)
         self.toolbar = self.actions.build_menus_and_toolbar(self.tasks_dock)
         self._connect_actions()
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self.inventory.rowsRemoved.connect(lambda *_: self._schedule_status())
         self.tasks_dock.taskSelected.connect(self._task_selected)
         self.tasks_dock.cancelRequested.connect(self._cancel_task)
+        self.tasks_dock.retryRequested.connect(self.vm_commands.retry)
         self.tasks_dock.copyLogRequested.connect(self._copy_log)
         self.tasks_model.rowsInserted.connect(self._maybe_select_pending_task)
 
@@ -110,6 +113,9 @@ class MainWindow(QMainWindow):
         for action, qaction in a.power.items():
             qaction.triggered.connect(lambda _checked=False, act=action: self.power(act))
         a.delete.triggered.connect(self.confirm_delete_provider)
+        a.snapshot.triggered.connect(self.vm_commands.take_snapshot)
+        a.clone.triggered.connect(self.vm_commands.clone)
+        a.delete_vm.triggered.connect(self.vm_commands.delete_vm)
         a.about.triggered.connect(self.show_about)
 
     # ----- services ----------------------------------------------------------------------------------
@@ -121,12 +127,15 @@ class MainWindow(QMainWindow):
         bridge.taskChanged.connect(self._task_changed)
         bridge.taskLogged.connect(self.log_pane.append_line)
         bridge.providerAdded.connect(self.inventory.add_provider)
+        bridge.providerUpdated.connect(lambda p: self.vm_commands.forget(p.id))
         bridge.providerUpdated.connect(self.inventory.update_provider)
         bridge.providerRemoved.connect(self.inventory.remove_provider)
-        bridge.inventoryUpdated.connect(self.inventory.apply_inventory)
+        bridge.inventoryUpdated.connect(self.inventory.apply_inventory_in_slices)
         bridge.hostStatusChanged.connect(self.inventory.set_host_status)
         bridge.vmChanged.connect(self.inventory.update_vm)
         bridge.vmChanged.connect(lambda *_: self._update_actions())
+        bridge.vmRemoved.connect(self.inventory.remove_vm)
+        bridge.certificateRejected.connect(self.vm_commands.certificate_rejected)
         bridge.operationFailed.connect(self.show_error)
         if services.lab is not None:
             self.setWindowTitle(f"{APP_NAME} (lab)")
@@ -201,7 +210,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        self.actions.update(self.tree.selected_node(), connected=self.services is not None)
+        self.actions.update(self.tree.selected_node(), connected=self.services is not None,
+                            capabilities_of=self.vm_commands.capabilities)
 
     def _schedule_status(self) -> None:
         if not self._status_timer.isActive():

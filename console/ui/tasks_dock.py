@@ -12,10 +12,20 @@ from console.ui.tasks_model import (COL_NAME, COL_PROGRESS, COL_TARGET, SORT_ROL
                                     ProgressDelegate, TasksModel)
 
 
+#: tasks the services can run again with the same parameters and request id (providers.retry)
+RETRY_STATES = (TaskState.FAILED, TaskState.CANCELLED, TaskState.INTERRUPTED)
+RETRY_KINDS = ("vm-power", "vm-snapshot", "vm-clone", "vm-delete")
+
+
+def retryable(task) -> bool:
+    return task.state in RETRY_STATES and task.kind in RETRY_KINDS
+
+
 class TasksDock(QDockWidget):
     #: the administrator picked a task; the window answers with its log lines
     taskSelected = Signal(object)       # task id or None
     cancelRequested = Signal(int)
+    retryRequested = Signal(int)
     copyLogRequested = Signal(int)
 
     def __init__(self, model: TasksModel, parent=None) -> None:
@@ -65,6 +75,10 @@ class TasksDock(QDockWidget):
         self.cancel_action = QAction("Cancel task", self)
         self.cancel_action.setObjectName("actionCancelTask")
         self.cancel_action.triggered.connect(self._cancel_current)
+        self.retry_action = QAction("Retry", self)
+        self.retry_action.setObjectName("actionRetryTask")
+        self.retry_action.setToolTip("Run this task again with the same parameters")
+        self.retry_action.triggered.connect(self._retry_current)
         self.copy_log_action = QAction("Copy log", self)
         self.copy_log_action.setObjectName("actionCopyLog")
         self.copy_log_action.triggered.connect(self._copy_current)
@@ -100,9 +114,11 @@ class TasksDock(QDockWidget):
         if task is None:
             return
         self.cancel_action.setEnabled(task.state in (TaskState.QUEUED, TaskState.RUNNING))
+        self.retry_action.setEnabled(retryable(task))
         menu = QMenu(self)
         menu.setObjectName("taskContextMenu")
         menu.addAction(self.cancel_action)
+        menu.addAction(self.retry_action)
         menu.addAction(self.copy_log_action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
@@ -110,6 +126,12 @@ class TasksDock(QDockWidget):
         task_id = self.current_task_id()
         if task_id is not None:
             self.cancelRequested.emit(task_id)
+
+    def _retry_current(self) -> None:
+        task_id = self.current_task_id()
+        task = self.model.task(task_id) if task_id is not None else None
+        if task is not None and retryable(task):
+            self.retryRequested.emit(task_id)
 
     def _copy_current(self) -> None:
         task_id = self.current_task_id()

@@ -1,12 +1,17 @@
 """The window's actions, menus, toolbar and tree context menus, and when each is enabled."""
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from console.domain.inventory import PowerAction
 from console.ui import icons
 from console.ui.inventory_model import GROUP_PROVIDERS, Node, NodeKind
+
+#: the provider's capability flags (services' Capabilities) by provider id, None when unknown
+CapabilitiesOf = Callable[[int], object]
 
 POWER_ICONS = {PowerAction.START: "vm-start", PowerAction.SHUTDOWN: "vm-shutdown",
                PowerAction.STOP: "vm-stop", PowerAction.RESTART: "vm-restart"}
@@ -48,6 +53,12 @@ class WindowActions:
                             QKeySequence(POWER_SHORTCUTS[action]),
                             tip=f"{action.label} the selected virtual machine")
             for action in PowerAction}
+        self.snapshot = _action(window, "actionSnapshot", "Take &snapshot...", "vm-snapshot",
+                                tip="Take a snapshot of the selected virtual machine")
+        self.clone = _action(window, "actionClone", "&Clone...", "vm-clone",
+                             tip="Clone the selected virtual machine, in full or from a snapshot")
+        self.delete_vm = _action(window, "actionDeleteVm", "Delete &VM...", "delete",
+                                 tip="Delete the selected virtual machine and its disks")
         self.delete = _action(window, "actionDelete", "&Delete provider", "delete",
                               QKeySequence(QKeySequence.StandardKey.Delete),
                               "Remove the selected provider from the console (its VMs are not touched)")
@@ -76,6 +87,10 @@ class WindowActions:
         for action in self.power.values():
             actions_menu.addAction(action)
         actions_menu.addSeparator()
+        actions_menu.addAction(self.snapshot)
+        actions_menu.addAction(self.clone)
+        actions_menu.addAction(self.delete_vm)
+        actions_menu.addSeparator()
         actions_menu.addAction(self.refresh_provider)
         actions_menu.addAction(self.delete)
         help_menu = bar.addMenu("&Help")
@@ -91,6 +106,9 @@ class WindowActions:
         toolbar.addSeparator()
         for action in self.power.values():
             toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.snapshot)
+        toolbar.addAction(self.clone)
         for action in toolbar.actions():
             widget = toolbar.widgetForAction(action)
             if widget is not None and action.objectName():
@@ -99,9 +117,11 @@ class WindowActions:
         window.addToolBar(toolbar)
         return toolbar
 
-    def update(self, node: Node | None, connected: bool) -> None:
-        """Enable what makes sense for the selected node (a VM's power state decides the power actions)."""
+    def update(self, node: Node | None, connected: bool, capabilities_of: CapabilitiesOf | None = None) -> None:
+        """Enable what makes sense for the selected node (a VM's power state decides the power actions,
+        the provider's capability flags the snapshot, clone and delete actions)."""
         state = node.obj.state if node is not None and node.kind is NodeKind.VM else None
+        self._update_vm_actions(node, connected, capabilities_of)
         for action, qaction in self.power.items():
             qaction.setEnabled(connected and state is not None and action.allowed_from(state))
             keys = qaction.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
@@ -117,6 +137,26 @@ class WindowActions:
         self.add_provider.setEnabled(connected)
         self.refresh.setEnabled(connected)
 
+    def _update_vm_actions(self, node: Node | None, connected: bool,
+                           capabilities_of: CapabilitiesOf | None) -> None:
+        caps = None
+        if connected and node is not None and node.kind is NodeKind.VM and capabilities_of is not None:
+            prov = node.provider_node()
+            caps = capabilities_of(prov.obj.id) if prov is not None else None
+        can_snapshot = bool(getattr(caps, "can_snapshot", False))
+        can_clone = bool(getattr(caps, "can_full_clone", False) or getattr(caps, "can_link_clone", False))
+        # deleting is one of the cloning operations (CloningAdapter): offered where cloning is
+        for action, allowed in ((self.snapshot, can_snapshot), (self.clone, can_clone),
+                                (self.delete_vm, can_clone or can_snapshot)):
+            action.setEnabled(allowed)
+            label = action.text().replace("&", "").rstrip(".")
+            if node is None or node.kind is not NodeKind.VM:
+                action.setToolTip(f"{label}: select a virtual machine")
+            elif not allowed:
+                action.setToolTip(f"{label}: this provider cannot do it")
+            else:
+                action.setToolTip(action.statusTip())
+
     def context_menu(self, node: Node | None) -> QMenu | None:
         if node is None:
             return None
@@ -131,12 +171,17 @@ class WindowActions:
             for action in self.power.values():
                 menu.addAction(action)
             menu.addSeparator()
+            vm_actions = [a for a in (self.snapshot, self.clone, self.delete_vm) if a.isEnabled()]
+            for action in vm_actions:
+                menu.addAction(action)
+            if vm_actions:
+                menu.addSeparator()
             menu.addAction(self.refresh_provider)
-        elif node.kind is NodeKind.HOST:
-            menu.addAction(self.refresh_provider)
-        else:
+        elif node.kind is NodeKind.PROVIDER:
             menu.addAction(self.refresh_provider)
             menu.addSeparator()
             menu.addAction(self.delete)
+        else:                                   # a cluster or a host
+            menu.addAction(self.refresh_provider)
         return menu
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import time
 
 import pytest
@@ -15,7 +17,13 @@ def qasync_loop(qapp):
     # our own executor, so its QThreads (asyncio.to_thread) are joined when the session ends
     executor = qasync.QThreadExecutor(8)
     loop.set_default_executor(executor)
+    # what run_forever() would install: an async generator dropped unfinished (an httpx request cut
+    # off when a test closes its services) is then closed on the loop, not at some later garbage
+    # collection with no loop running ("no running event loop", "ignored GeneratorExit")
+    old_hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook)
     yield loop
+    sys.set_asyncgen_hooks(*old_hooks)
     executor.shutdown(wait=True)
 
 
@@ -33,6 +41,10 @@ def loop(qapp, qasync_loop):
         task.cancel()
     deadline = time.monotonic() + 5
     while any(not t.done() for t in pending) and time.monotonic() < deadline:
+        qapp.processEvents()
+    gc.collect()            # unfinished async generators of this test: closed now, on the loop
+    closing = [t for t in asyncio.all_tasks(qasync_loop) if not t.done()]
+    while any(not t.done() for t in closing) and time.monotonic() < deadline + 2:
         qapp.processEvents()
     asyncio.events._set_running_loop(None)
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from console.domain.inventory import HostStatus, PowerAction, PowerState
 from console.domain.tasks import TaskState
 from console.lab import HOSTILE_NAMES
-from console.ui.inventory_model import NodeKind
+from console.ui.inventory_model import NodeKind, is_standalone
 from console.ui.main_window import MainWindow
 
 
@@ -33,7 +33,7 @@ def wait_loaded(qtbot, window, services, timeout=20000) -> None:
     def loaded():
         model = window.inventory
         providers = model.providers()
-        return (len(providers) == len(services.lab.hosts)
+        return (len(providers) == len(services.lab.hosts) + len(services.lab.prism)
                 and all(model.provider_node(p.id).children for p in providers)
                 and services.tasks.running_count() == 0)
     qtbot.waitUntil(loaded, timeout=timeout)
@@ -47,8 +47,13 @@ def window(qtbot, services, settings):
     win.close()
 
 
+def hyperv_providers(window):
+    """The lab's Hyper-V hosts (the lab registers its Prism endpoints too)."""
+    return [p for p in window.inventory.providers() if is_standalone(p)]
+
+
 def vm_node(window, name: str):
-    for provider in window.inventory.providers():
+    for provider in hyperv_providers(window):
         node = window.inventory.provider_node(provider.id)
         for child in node.children:
             if child.kind is NodeKind.VM and child.obj.name == name:
@@ -57,7 +62,7 @@ def vm_node(window, name: str):
 
 
 def first_vm(window, state: PowerState):
-    for provider in window.inventory.providers():
+    for provider in hyperv_providers(window):
         for child in window.inventory.provider_node(provider.id).children:
             if child.kind is NodeKind.VM and child.obj.state is state:
                 return child
@@ -66,12 +71,12 @@ def first_vm(window, state: PowerState):
 
 def test_hosts_and_vms_appear_with_status_and_details(qtbot, window, services):
     names = sorted(p.name for p in window.inventory.providers())
-    assert names == sorted(h.name for h in services.lab.hosts)
+    assert names == sorted([h.name for h in services.lab.hosts] + [p.name for p in services.lab.prism])
     qtbot.waitUntil(lambda: window.providers_label.text() == f"{len(names)} providers connected, 0 unreachable",
                     timeout=2000)
     qtbot.waitUntil(lambda: window.tasks_label.text() == "0 tasks running", timeout=2000)
     assert window.secrets_label.isVisibleTo(window) == (not services.secrets.persistent)
-    first = window.inventory.providers()[0]
+    first = hyperv_providers(window)[0]
     window.tree.select_key(f"providers/p:{first.id}")
     assert [window.details.tabText(i) for i in range(window.details.count())] == ["Summary", "Virtual machines"]
     assert window.details.summary.value("Hyper-V version")
@@ -118,7 +123,7 @@ def test_hostile_vm_names_are_shown_literally(qtbot, window):
 
 
 def test_unreachable_host_is_marked_and_counted(qtbot, window, services):
-    victim = window.inventory.providers()[1]
+    victim = hyperv_providers(window)[1]
     services.lab.set_fault(victim.name, "offline")
     window.refresh(victim.id)
     node = window.inventory.provider_node(victim.id)
@@ -174,7 +179,7 @@ def test_delete_provider_after_confirm(qtbot, window, services):
 
 
 def test_missing_password_is_asked_once_then_refreshes(qtbot, services, settings):
-    victim = services.providers.list()[0]
+    victim = next(p for p in services.providers.list() if is_standalone(p))
     services.secrets.delete(f"provider:{victim.id}")
     window = open_window(qtbot, services, settings)
     try:
