@@ -23,9 +23,11 @@ anything it receives.
 """
 from __future__ import annotations
 
+from .hyperv_model import FAULTS, SimHost, VirtualMachine
 from .lab import ACCEPTED_USERS, PASSWORD, USERNAME, Lab, LabHost, serve_forever
 from .prism import LabPrism, PrismLab, PrismSpec
-from .world import FAULTS, HOSTILE_NAMES, SimHost, VirtualMachine, World, WorldSpec
+from .world import World, WorldSpec
+from .world_builder import HOSTILE_NAMES
 
 __all__ = [
     "ACCEPTED_USERS", "FAULTS", "HOSTILE_NAMES", "Lab", "LabHost", "LabPrism", "PASSWORD", "PrismLab",

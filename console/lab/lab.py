@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .host_endpoint import HostEndpoint
+from .hyperv_model import FAULTS
 from .prism import LabPrism, PrismLab, PrismSpec
-from .winrm_server import HostEndpoint, Reactor
-from .world import FAULTS, World, WorldSpec
+from .reactor import Reactor
+from .world import World, WorldSpec
 
 #: the credentials every simulated host accepts (user names case-insensitively, as Windows does)
 USERNAME = "lab\\admin"

@@ -19,9 +19,10 @@ import time
 import uuid
 from typing import Callable, Protocol
 
+from .hyperv_model import SimHost, VirtualMachine
 from .powershell import (PROGRESS_NOISE, HyperV, ProcessResult, PSError, escapes_non_ascii, not_recognized,
                          parse_script, ps_json, sets_utf8_output, terminating, thrown)
-from .world import SimHost, VirtualMachine, World
+from .world import World
 
 #: seconds at speed 1.0 (real-ish); divided by the lab's speed, x10 on a host with the "slow" fault
 DURATIONS = {

@@ -45,7 +45,7 @@ def test_200_host_world_starts_and_serves(tmp_path):
 
 
 def test_generated_world_is_deterministic():
-    from console.lab.world import build_world
+    from console.lab.world_builder import build_world
     a = build_world(WorldSpec(hosts=3, vms_per_host=5, seed=7))
     b = build_world(WorldSpec(hosts=3, vms_per_host=5, seed=7))
     c = build_world(WorldSpec(hosts=3, vms_per_host=5, seed=8))
