@@ -1,13 +1,14 @@
 """Composition root and the `vdi-console` entry point.
 
-The window is shown first; the services (store, secrets, adapters, the lab) are imported and
-started after, so the first paint does not wait for them.
+The window is built and shown first, in a plain turn of the Qt loop; asyncio and qasync, then the
+services (store, secrets, adapters, the lab), are imported and started after, so the first paint
+waits for none of them (asyncio alone costs ~50-80 ms of imports, most of it ssl).
 """
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def _wait_for_inventory(window, deadline: float) -> bool:
     """Until every provider's first refresh has finished and some host shows its VMs."""
+    import asyncio
     while time.monotonic() < deadline:
         model = window.inventory
         providers = model.providers()
@@ -53,19 +55,16 @@ def _prepare_screenshot_view(window) -> None:
     prepare_screenshot_view(window)
 
 
-async def run(app, args: argparse.Namespace) -> int:
-    from console.ui.main_window import MainWindow
-
-    window = MainWindow(remember_layout=args.screenshot is None)   # screenshots: the default layout
-    window.show()
+async def run(app, args: argparse.Namespace, window=None) -> int:
+    """Start the services behind the window (built and shown by main(), or here) until it closes."""
+    import asyncio
+    if window is None:
+        window = show_window(app, args)
     closed = asyncio.get_running_loop().create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(True))
+    if not window.isVisible():      # closed before the loop ran
+        closed.set_result(True)
     await asyncio.sleep(0)          # one turn of the loop: the window paints before the imports below
-    import os                       # start-up benchmark hook (benchmarks/bench_startup.py): stop
-    if os.environ.get("VDI_CONSOLE_EXIT_WHEN_SHOWN") == "1":   # once the window is shown
-        print("vdi-console: window shown", flush=True)
-        window.close()
-        return 0
 
     from console.services.container import build_services  # heavy: store, adapters, lab
     services = build_services(farm_path=args.farm, lab=args.lab, lab_state=args.lab_state,
@@ -94,6 +93,7 @@ async def run(app, args: argparse.Namespace) -> int:
 
 
 async def _screenshot(app, window, path: Path) -> int:
+    import asyncio
     deadline = time.monotonic() + SCREENSHOT_TIMEOUT_S
     if not await _wait_for_inventory(window, deadline):
         print(f"vdi-console: the inventory did not load within {SCREENSHOT_TIMEOUT_S:.0f} s; "
@@ -122,7 +122,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
-    import qasync
 
     from console import APP_ID, APP_NAME, __version__
 
@@ -136,13 +135,29 @@ def main(argv: list[str] | None = None) -> int:
     from console.ui import icons
     app.setWindowIcon(icons.icon("app"))
 
+    window = show_window(app, args)
+    app.processEvents()                         # one plain turn of the Qt loop: the first paint
+    if os.environ.get("VDI_CONSOLE_EXIT_WHEN_SHOWN") == "1":   # start-up benchmark hook
+        print("vdi-console: window shown", flush=True)         # (benchmarks/bench_startup.py)
+        window.close()
+        return 0
+
+    import asyncio                              # after the first paint: see the module's docstring
+    import qasync
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return loop.run_until_complete(run(app, args))
+            return loop.run_until_complete(run(app, args, window))
     except KeyboardInterrupt:
         return 130
+
+
+def show_window(app, args: argparse.Namespace):
+    from console.ui.main_window import MainWindow
+    window = MainWindow(remember_layout=args.screenshot is None)   # screenshots: the default layout
+    window.show()
+    return window
 
 
 if __name__ == "__main__":

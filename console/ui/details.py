@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHeaderView, QLabel, QLineEdit,
-                               QScrollArea, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QLineEdit, QScrollArea, QTableView,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from console.domain.inventory import Host, HostFacts, HostStatus, Provider, VM
 from console.ui.inventory_model import GROUP_POOLS, GROUP_PROVIDERS, GROUP_TEMPLATES, InventoryModel, NodeKind
@@ -20,6 +20,7 @@ class PropertyForm(QScrollArea):
     """Label: value rows. Values are plain text (a VM may be named '<b>x</b>')."""
 
     def __init__(self, object_name: str, parent=None) -> None:
+        from PySide6.QtWidgets import QFormLayout      # built after the window's first paint
         super().__init__(parent)
         self.setObjectName(object_name)
         self.setWidgetResizable(True)
@@ -135,13 +136,42 @@ def vm_rows(vm: VM) -> list[tuple[str, str]]:
 class DetailsPanel(QTabWidget):
     """Shows the selected node by its key path; follows model changes, coalesced."""
 
+    #: the pages other than ``empty``: built when first needed (a node selected, or any of them
+    #: read), not before the window's first paint, which shows only ``empty``
+    _LAZY_PAGES = frozenset({"summary", "vm_model", "vms_page", "vm_filter", "vm_table", "vm_proxy",
+                             "vm_page", "vm_summary", "disk_model", "disk_table", "provider_model",
+                             "provider_table"})
+
     def __init__(self, model: InventoryModel, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("detailsTabs")
         self.setAccessibleName("Details")
         self.model = model
         self._key = ""
+        self._pages_built = False
 
+        self.empty = QLabel(self)
+        self.empty.setObjectName("detailsEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+        self._pages: tuple[QWidget, ...] = (self.empty,)
+
+        self._timer = QTimer(self, singleShot=True, interval=100)
+        self._timer.timeout.connect(self.refresh)
+        for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._model_changed)
+        self.show_key("")
+
+    def __getattr__(self, name: str):
+        if name in DetailsPanel._LAZY_PAGES and not self.__dict__.get("_pages_built", True):
+            self._build_pages()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _build_pages(self) -> None:
+        self._pages_built = True
+        anchor = self._last_in_focus_chain()
         self.summary = PropertyForm("summaryForm", self)
         self.summary.setAccessibleName("Summary")
 
@@ -177,19 +207,26 @@ class DetailsPanel(QTabWidget):
             self.provider_table.horizontalHeader().resizeSection(column, width)
         self.disk_table.horizontalHeader().resizeSection(0, 420)
 
-        self.empty = QLabel(self)
-        self.empty.setObjectName("detailsEmpty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-
-        self._pages = (self.summary, self.vms_page, self.vm_page, self.provider_table, self.empty)
-        for page in self._pages:
+        built = (self.summary, self.vms_page, self.vm_page, self.provider_table)
+        for page in built:
             page.hide()
-        self._timer = QTimer(self, singleShot=True, interval=100)
-        self._timer.timeout.connect(self.refresh)
-        for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved):
-            signal.connect(self._model_changed)
-        self.show_key("")
+        self._pages = (*built, self.empty)
+        # built later than the tasks dock: put them back where Tab reached them, before the dock
+        for widget in (self.summary, self.vm_filter, self.vm_table, self.vm_summary, self.disk_table,
+                       self.provider_table):
+            QWidget.setTabOrder(anchor, widget)
+            anchor = widget
+
+    def _last_in_focus_chain(self) -> QWidget:
+        """The last of this panel's focusable widgets in the window's focus chain (Tab order)."""
+        last = widget = self
+        for _ in range(1000):
+            widget = widget.nextInFocusChain()
+            if widget is self or not self.isAncestorOf(widget):
+                break
+            if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                last = widget
+        return last
 
     @property
     def key(self) -> str:
@@ -198,7 +235,7 @@ class DetailsPanel(QTabWidget):
     def show_key(self, key_path: str) -> None:
         changed = key_path != self._key
         self._key = key_path
-        if changed:
+        if changed and self._pages_built:
             self.vm_filter.clear()
         self.refresh(keep_tab=not changed)
 

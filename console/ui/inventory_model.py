@@ -14,10 +14,10 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from console.domain.inventory import Host, HostStatus, Inventory, Provider, VM
 from console.ui import icons
 from console.ui.inventory_clusters import ClusterTree, has_clusters
+from console.ui.inventory_diff import TreeDiff
 from console.ui.inventory_slices import SlicedFill
 from console.ui.inventory_nodes import (Node, NodeKind, describe_host, describe_vm, host_key,
-                                        host_without_vms, is_standalone, row_ranges, status_suffix,
-                                        vm_key)
+                                        host_without_vms, is_standalone, status_suffix)
 
 __all__ = ["InventoryModel", "Node", "NodeKind", "KEY_ROLE", "KIND_ROLE", "OBJECT_ROLE", "PROVIDER_ID_ROLE",
            "SORT_ROLE", "GROUP_PROVIDERS", "GROUP_TEMPLATES", "GROUP_POOLS", "is_standalone"]
@@ -31,7 +31,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 5
 GROUP_PROVIDERS, GROUP_TEMPLATES, GROUP_POOLS = "providers", "templates", "pools"
 
 
-class InventoryModel(ClusterTree, SlicedFill, QAbstractItemModel):
+class InventoryModel(ClusterTree, SlicedFill, TreeDiff, QAbstractItemModel):
     """One column; the domain objects behind each row are in OBJECT_ROLE."""
 
     #: a provider node's status, label or host facts changed (details views listen)
@@ -304,103 +304,6 @@ class InventoryModel(ClusterTree, SlicedFill, QAbstractItemModel):
         if existing is not None:
             self._remove_rows(existing.parent, [existing.row])
         self._append(container, [self._make_vm(prov, container, vm)])
-
-    # ----- diff machinery ---------------------------------------------------------------------------
-    def _host_container(self, prov: Node, host_name: str) -> Node:
-        row = prov.index_of.get(host_key(host_name))
-        if row is not None:
-            return prov.children[row]
-        return self._insert_host(prov, Host(name=host_name))
-
-    def _insert_host(self, prov: Node, host: Host) -> Node:
-        node = Node(NodeKind.HOST, host_key(host.name), prov, host_without_vms(host))
-        describe_host(node)
-        self._append(prov, [node])
-        return node
-
-    def _sync_hosts(self, prov: Node, hosts: list[Host]) -> None:
-        wanted = {host_key(h.name): h for h in hosts}
-        gone = [row for row, child in enumerate(prov.children) if child.key not in wanted]
-        self._remove_rows(prov, gone)
-        for key, host in wanted.items():
-            row = prov.index_of.get(key)
-            if row is None:
-                host_node = self._insert_host(prov, host)
-            else:
-                host_node = prov.children[row]
-                bare = host_without_vms(host)
-                if bare != host_node.obj:
-                    host_node.obj = bare
-                    self._node_changed(host_node)
-            self._sync_vms(prov, host_node, host.vms)
-
-    def _sync_vms(self, prov: Node, container: Node, vms: list[VM]) -> None:
-        wanted: dict[str, VM] = {}
-        for vm in vms:
-            wanted[vm_key(vm.id)] = vm
-        # a cluster holds hosts as well as the VMs running nowhere: only VM rows are diffed here
-        gone = [row for row, child in enumerate(container.children)
-                if child.kind is NodeKind.VM and child.key not in wanted]
-        self._remove_rows(container, gone)
-        first = last = -1
-        for row, child in enumerate(container.children):
-            if child.kind is not NodeKind.VM:
-                continue
-            vm = wanted[child.key]
-            if vm != child.obj:
-                child.obj = vm
-                describe_vm(child)
-                if first < 0:
-                    first = row
-                last = row
-        if first >= 0:
-            # one signal for the span, not one per run of changed rows: a refresh changes most VMs
-            # (uptime), scattered, and each signal costs the proxy and the view a pass of their own
-            self.dataChanged.emit(self.createIndex(first, 0, container.children[first]),
-                                  self.createIndex(last, 0, container.children[last]))
-        self._append_vms(prov, container, [vm for key, vm in wanted.items() if key not in container.index_of])
-
-    def _make_vm(self, prov: Node, container: Node, vm: VM) -> Node:
-        node = Node(NodeKind.VM, vm_key(vm.id), container, vm)
-        describe_vm(node)
-        return node
-
-    def _append(self, parent: Node, nodes: list[Node]) -> None:
-        if not nodes:
-            return
-        first = len(parent.children)
-        self.beginInsertRows(self.node_index(parent), first, first + len(nodes) - 1)
-        parent.children.extend(nodes)
-        parent.reindex(first)
-        prov = parent.provider_node()
-        for node in nodes:
-            if node.kind is NodeKind.VM and prov is not None:
-                prov.vms_by_id[node.obj.id] = node
-        self.endInsertRows()
-
-    def _remove_rows(self, parent: Node, rows: list[int]) -> None:
-        """Remove rows in contiguous ranges, from the bottom so earlier rows keep their numbers."""
-        if not rows:
-            return
-        prov = parent.provider_node()
-        parent_index = self.node_index(parent)
-        for start, end in reversed(row_ranges(sorted(rows))):
-            self.beginRemoveRows(parent_index, start, end)
-            for node in parent.children[start:end + 1]:
-                del parent.index_of[node.key]
-                self._forget(prov, node)
-            del parent.children[start:end + 1]
-            parent.reindex(start)
-            self.endRemoveRows()
-
-    def _forget(self, prov: Node | None, node: Node) -> None:
-        if prov is None:
-            return
-        if node.kind is NodeKind.VM:
-            if prov.vms_by_id.get(node.obj.id) is node:
-                del prov.vms_by_id[node.obj.id]
-        for child in node.children:
-            self._forget(prov, child)
 
     def _node_changed(self, node: Node) -> None:
         if node.kind is NodeKind.PROVIDER:

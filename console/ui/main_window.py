@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter
 
 from console import APP_NAME, __version__
 from console.domain.inventory import PowerAction, Provider
 from console.ui import icons
-from console.ui.bridge import ServicesBridge
 from console.ui.details import DetailsPanel
 from console.ui.inventory_model import InventoryModel, Node, NodeKind
 from console.ui.inventory_tree import InventoryTree
@@ -19,13 +19,17 @@ from console.ui.tasks_dock import TasksDock
 from console.ui.tasks_model import TasksModel
 from console.ui.vm_commands import VMCommands
 from console.ui.window_actions import WindowActions
+from console.ui.window_layout import LayoutMemory
+
+if TYPE_CHECKING:
+    from console.ui.bridge import ServicesBridge
 
 log = logging.getLogger(__name__)
 SETTINGS_ORG = "VDI Console"
 SETTINGS_APP = "VDI Console"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LayoutMemory, QMainWindow):
     closed = Signal()
 
     def __init__(self, services=None, settings: QSettings | None = None, parent=None,
@@ -121,6 +125,7 @@ class MainWindow(QMainWindow):
     # ----- services ----------------------------------------------------------------------------------
     def attach(self, services, refresh: bool = True) -> None:
         """Connect to started services: show what they know, then read the inventory again."""
+        from console.ui.bridge import ServicesBridge   # imports asyncio: after the first paint
         self.services = services
         self.bridge = bridge = ServicesBridge(services, self)
         bridge.taskAdded.connect(self._task_added)
@@ -228,6 +233,7 @@ class MainWindow(QMainWindow):
     def show_error(self, what: str, message: str, hint: str) -> None:
         self.last_error = (what, message, hint)
         self.statusBar().showMessage(f"{what}: {message}" if what else message, 10000)
+        from PySide6.QtWidgets import QMessageBox
         box = QMessageBox(QMessageBox.Icon.Warning, what or APP_NAME, message, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("errorMessage")
         box.setTextFormat(Qt.TextFormat.PlainText)
@@ -314,6 +320,7 @@ class MainWindow(QMainWindow):
         if self.bridge is None or node is None or node.kind is not NodeKind.PROVIDER:
             return None
         provider: Provider = node.obj
+        from PySide6.QtWidgets import QMessageBox
         box = QMessageBox(QMessageBox.Icon.Question, "Delete provider",
                           f"Remove the provider '{provider.name}' from the console?",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
@@ -333,6 +340,7 @@ class MainWindow(QMainWindow):
         return box
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
         box = QMessageBox(QMessageBox.Icon.NoIcon, f"About {APP_NAME}",
                           f"{APP_NAME} {__version__}\nVDI template provisioning on Hyper-V and Nutanix AHV.",
                           QMessageBox.StandardButton.Ok, self)
@@ -354,43 +362,6 @@ class MainWindow(QMainWindow):
         menu = self.actions.context_menu(node)
         if menu is not None:
             menu.popup(global_pos)
-
-    # ----- layout ------------------------------------------------------------------------------------
-    def save_layout(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("window/mainSplitter", self.splitter.saveState())
-        s.setValue("window/tasksSplitter", self.tasks_dock.splitter.saveState())
-        s.setValue("window/tasksHeader", self.tasks_dock.view.horizontalHeader().saveState())
-        s.setValue("window/selection", self.tree.selected_key() or self.tree.pending_key)
-        s.sync()
-
-    def restore_layout(self) -> None:
-        """Geometry now; dock and splitter sizes once the window has its size (first show)."""
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        selection = self.settings.value("window/selection", "")
-        if selection:
-            self.tree.select_key(str(selection))
-        self._state_restored = False
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not getattr(self, "_state_restored", True):
-            self._state_restored = True
-            self._restore_state()
-
-    def _restore_state(self) -> None:
-        s = self.settings
-        for key, restore in (("window/state", self.restoreState),
-                             ("window/mainSplitter", self.splitter.restoreState),
-                             ("window/tasksSplitter", self.tasks_dock.splitter.restoreState),
-                             ("window/tasksHeader", self.tasks_dock.view.horizontalHeader().restoreState)):
-            value = s.value(key)
-            if value is not None:
-                restore(value)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.remember_layout:

