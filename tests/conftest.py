@@ -1,7 +1,28 @@
 """Fixtures shared by every test folder."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
+
+
+@contextmanager
+def _started_labs(lab_class, tmp_path, prefix: str, default_speed: float):
+    """``make(state_dir=None, speed=default_speed, **kwargs)`` starts a ``lab_class`` (Lab or PrismLab);
+    each call without ``state_dir`` gets its own fresh state folder. All stopped on leaving."""
+    started = []
+
+    def make(state_dir=None, speed: float = default_speed, **kwargs):
+        lab = lab_class(state_dir or tmp_path / f"{prefix}-{len(started)}", speed=speed, **kwargs)
+        started.append(lab)
+        lab.start()
+        return lab
+
+    try:
+        yield make
+    finally:
+        for lab in reversed(started):
+            lab.stop()
 
 
 @pytest.fixture
@@ -10,17 +31,8 @@ def lab_factory(tmp_path):
     Each call without ``state_dir`` gets its own fresh state folder."""
     from console.lab import Lab
 
-    started = []
-
-    def make(state_dir=None, speed: float = 50.0, **kwargs):
-        lab = Lab(state_dir or tmp_path / f"lab-state-{len(started)}", speed=speed, **kwargs)
-        started.append(lab)
-        lab.start()
-        return lab
-
-    yield make
-    for lab in reversed(started):
-        lab.stop()
+    with _started_labs(Lab, tmp_path, "lab-state", 50.0) as make:
+        yield make
 
 
 @pytest.fixture
@@ -28,3 +40,25 @@ def lab(lab_factory):
     """A fast lab (speed x50: a VM start takes ~80 ms) of the default 4-host world, in a temp state
     folder, serving WinRM on ephemeral ports of 127.0.0.1; stopped at teardown."""
     return lab_factory(speed=50.0)
+
+
+@pytest.fixture
+def prism_speed() -> float:
+    """The speed ``prism_factory`` starts Prism labs at unless told (a test folder may override it)."""
+    return 50.0
+
+
+@pytest.fixture
+def prism_factory(tmp_path, prism_speed):
+    """Start Prism labs on demand (``prism_factory(speed=..., spec=PrismSpec(...), state_dir=...)``);
+    all stopped at teardown."""
+    from console.lab.prism import PrismLab
+
+    with _started_labs(PrismLab, tmp_path, "prism-state", prism_speed) as make:
+        yield make
+
+
+@pytest.fixture
+def prism(prism_factory):
+    """A running Prism lab (Prism Element NTNX-PE-01 and Prism Central NTNX-PC-01) on loopback."""
+    return prism_factory()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .fault_timers import FaultTimers
 from .host_endpoint import HostEndpoint
 from .hyperv_model import FAULTS
 from .prism import LabPrism, PrismLab, PrismSpec
@@ -80,7 +81,7 @@ class Lab:
         self._armed: dict[str, list[_ArmedFault]] = {}
         self._fault_lock = threading.RLock()     # serialises fault changes, start and stop
         self._armed_lock = threading.RLock()     # armed faults and timers (taken by operations)
-        self._timers: set[threading.Timer] = set()
+        self._timers = FaultTimers(self._armed_lock, lambda name, fault: self.set_fault(name, fault))
         self._running = False
         self.prism_lab: PrismLab | None = (
             PrismLab(self.state_dir, speed=speed, spec=prism_spec, host=host,
@@ -141,9 +142,7 @@ class Lab:
         connections dropped, the world saved."""
         with self._fault_lock:
             with self._armed_lock:
-                for t in list(self._timers):
-                    t.cancel()
-                self._timers.clear()
+                self._timers.cancel_all()
                 self._armed.clear()
             was_running, self._running = self._running, False
             self._close_all()
@@ -211,7 +210,7 @@ class Lab:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)} or None")
         if delay is not None and delay > 0:
-            self._timer(delay, host_name, fault)
+            self._timers.start(delay, host_name, fault)
             return
         with self._fault_lock:
             with self.world.lock:
@@ -255,21 +254,8 @@ class Lab:
                 if a.script is None or a.script.lower() == (script or "").lower():
                     del armed[i]
                     delay = a.after if a.after is not None else total_seconds / 2
-                    self._timer(max(0.0, delay), host_name, a.fault)
+                    self._timers.start(max(0.0, delay), host_name, a.fault)
                     return
-
-    def _timer(self, delay: float, host_name: str, fault: str | None) -> None:
-        def fire() -> None:
-            with self._armed_lock:
-                if t not in self._timers:      # cancelled by stop()
-                    return
-                self._timers.discard(t)
-            self.set_fault(host_name, fault)
-        t = threading.Timer(delay, fire)
-        t.daemon = True
-        with self._armed_lock:
-            self._timers.add(t)
-        t.start()
 
 
 def serve_forever(state_dir: Path, speed: float = 1.0, spec: WorldSpec | None = None,

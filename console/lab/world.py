@@ -16,12 +16,12 @@ The hosts and VMs themselves are in ``hyperv_model``; the worlds a lab starts wi
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from .hyperv_model import SimHost, VirtualMachine
+from .state_files import atomic_write, compact_json, read_json, saved_world
 
 FORMAT = 1
 
@@ -96,8 +96,8 @@ class World:
         host = self.host(name)
         with self._save_locks.setdefault(host.name, threading.Lock()):
             with self.lock:
-                text = json.dumps(host.to_dict(), ensure_ascii=False, separators=(",", ":"))
-            _atomic_write(self._hosts_dir / f"{host.name}.json", text)
+                text = compact_json(host.to_dict())
+            atomic_write(self._hosts_dir / f"{host.name}.json", text)
 
     def save_all(self) -> None:
         if self.state_dir is None:
@@ -107,32 +107,27 @@ class World:
             self.save_host(name)
         with self.lock:
             doc = {"format": FORMAT, "spec": self.spec.to_dict(), "hosts": list(self.hosts)}
-        _atomic_write(self.state_dir / "world.json", json.dumps(doc, indent=1))
+        atomic_write(self.state_dir / "world.json", json.dumps(doc, indent=1))
 
     @classmethod
     def load(cls, state_dir: Path) -> "World":
         """Load a saved world; raises (OSError, ValueError, KeyError) when absent or unreadable."""
         state_dir = Path(state_dir)
-        doc = json.loads((state_dir / "world.json").read_text(encoding="utf-8"))
+        doc = read_json(state_dir / "world.json")
         if doc.get("format") != FORMAT:
             raise ValueError(f"unsupported lab state format {doc.get('format')!r}")
         hosts = []
         for name in doc["hosts"]:
-            d = json.loads((state_dir / "hosts" / f"{name}.json").read_text(encoding="utf-8"))
-            hosts.append(SimHost.from_dict(d))
+            hosts.append(SimHost.from_dict(read_json(state_dir / "hosts" / f"{name}.json")))
         return cls(hosts, WorldSpec.from_dict(doc.get("spec")), state_dir)
 
     @classmethod
     def load_or_create(cls, state_dir: Path | None, spec: WorldSpec | None = None) -> "World":
         """The saved world when there is one (and, if ``spec`` is given, it was built from the same
         spec); otherwise a new world from ``spec`` (default: the 4-host world), saved at once."""
-        if state_dir is not None:
-            try:
-                world = cls.load(state_dir)
-            except (OSError, ValueError, KeyError, TypeError):
-                world = None
-            if world is not None and (spec is None or world.spec == spec):
-                return world
+        world = saved_world(cls.load, state_dir, spec)
+        if world is not None:
+            return world
         # imported here: the builders construct World, so world_builder imports this module
         from .world_builder import build_world
         world = build_world(spec or WorldSpec())
@@ -140,10 +135,3 @@ class World:
         world.save_all()
         return world
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)

@@ -218,24 +218,10 @@ class ProviderService(VMOperations):
             endpoint = parse_winrm_address(host.url)
             settings = ConnectionSettings(ProviderKind.HYPERV, host.url, endpoint.port, False,
                                           WinRMTransport.BASIC, host.username)
-            existing = self._farm.providers.find_by_name(host.name)
-            if existing is None:
-                provider = self._farm.providers.add(Provider(None, host.name, settings, lab=True))
-                self._bus.publish(ProviderAdded(provider))
-            elif existing.settings != settings or not existing.lab:
-                provider = self._farm.providers.update(dataclasses.replace(existing, settings=settings, lab=True))
-                self._retire_adapter(provider.id)
-                self._bus.publish(ProviderUpdated(provider))
-            else:
-                provider = existing
-            self._secrets.set(secret_key(provider.id), host.password, persist=False)
+            provider = self._register_lab(host.name, settings, host.password)
             seen.add(provider.id)
             registered.append(provider)
-        for stale in self.list():
-            if stale.lab and stale.id not in seen and not is_nutanix(stale.kind):
-                self._farm.providers.remove(stale.id)
-                self._secrets.delete(secret_key(stale.id))
-                self._bus.publish(ProviderRemoved(stale.id))
+        self._remove_stale_lab(seen, nutanix=False)
         return registered
 
     def register_lab_prism(self, endpoints: Iterable[Any]) -> list[Provider]:
@@ -252,24 +238,37 @@ class ProviderService(VMOperations):
                 else endpoint.fingerprint
             settings = ConnectionSettings(kind, endpoint.url, endpoint.port, True, username=endpoint.username,
                                           pinned_fingerprint=pin)
-            if existing is None:
-                provider = self._farm.providers.add(Provider(None, endpoint.name, settings, lab=True))
-                self._bus.publish(ProviderAdded(provider))
-            elif existing.settings != settings or not existing.lab:
-                provider = self._farm.providers.update(dataclasses.replace(existing, settings=settings, lab=True))
-                self._retire_adapter(provider.id)
-                self._bus.publish(ProviderUpdated(provider))
-            else:
-                provider = existing
-            self._secrets.set(secret_key(provider.id), endpoint.password, persist=False)
+            provider = self._register_lab(endpoint.name, settings, endpoint.password, existing)
             seen.add(provider.id)
             registered.append(provider)
+        self._remove_stale_lab(seen, nutanix=True)
+        return registered
+
+    def _register_lab(self, name: str, settings: ConnectionSettings, password: str,
+                      existing: Provider | None = None) -> Provider:
+        """Add the lab provider ``name``, or bring the one of that name (``existing``, looked up when
+        not given) to ``settings``; its password kept in session memory only."""
+        if existing is None:
+            existing = self._farm.providers.find_by_name(name)
+        if existing is None:
+            provider = self._farm.providers.add(Provider(None, name, settings, lab=True))
+            self._bus.publish(ProviderAdded(provider))
+        elif existing.settings != settings or not existing.lab:
+            provider = self._farm.providers.update(dataclasses.replace(existing, settings=settings, lab=True))
+            self._retire_adapter(provider.id)
+            self._bus.publish(ProviderUpdated(provider))
+        else:
+            provider = existing
+        self._secrets.set(secret_key(provider.id), password, persist=False)
+        return provider
+
+    def _remove_stale_lab(self, seen: set, *, nutanix: bool) -> None:
+        """Remove the lab providers (Prism ones with ``nutanix``, else Hyper-V ones) the lab no longer has."""
         for stale in self.list():
-            if stale.lab and stale.id not in seen and is_nutanix(stale.kind):
+            if stale.lab and stale.id not in seen and is_nutanix(stale.kind) == nutanix:
                 self._farm.providers.remove(stale.id)
                 self._secrets.delete(secret_key(stale.id))
                 self._bus.publish(ProviderRemoved(stale.id))
-        return registered
 
     # -- certificates ---------------------------------------------------------------------------
     async def fetch_certificate(self, settings: ConnectionSettings) -> Any:

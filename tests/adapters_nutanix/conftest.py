@@ -17,27 +17,6 @@ def reporter() -> RecordingReporter:
 
 
 @pytest.fixture
-def prism_factory(tmp_path):
-    """Start Prism labs on demand (``prism_factory(speed=..., spec=PrismSpec(...))``); stopped at teardown."""
-    started: list[PrismLab] = []
-
-    def make(speed: float = 50.0, **kwargs) -> PrismLab:
-        lab = PrismLab(tmp_path / f"prism-state-{len(started)}", speed=speed, **kwargs)
-        started.append(lab)
-        lab.start()
-        return lab
-
-    yield make
-    for lab in reversed(started):
-        lab.stop()
-
-
-@pytest.fixture
-def prism(prism_factory) -> PrismLab:
-    return prism_factory()
-
-
-@pytest.fixture
 def requests_sent() -> RequestLog:
     return RequestLog()
 

@@ -1,5 +1,6 @@
 """What Prism Element and Prism Central adapters share: settings, the HTTP client, the task loop,
-telling the two kinds apart, version checks, idempotency keys and the cleanup of failed clones."""
+telling the two kinds apart, version checks, idempotency keys, and the power, snapshot, clone and
+delete flows (each API supplies only its requests and its VM lookups)."""
 from __future__ import annotations
 
 import uuid
@@ -9,14 +10,16 @@ import httpx
 
 from console.adapters.base import Capabilities, CheckResult, NullReporter, Reporter
 from console.domain.errors import (
+    ConflictError,
     ConsoleError,
+    InvalidStateError,
     NotFoundError,
     PrerequisiteError,
     ProtocolError,
     ValidationError,
     WrongEndpointError,
 )
-from console.domain.inventory import ConnectionSettings, HostFacts, PowerAction, ProviderKind
+from console.domain.inventory import VM, ConnectionSettings, HostFacts, PowerAction, PowerState, ProviderKind
 from console.domain.tasks import LogLevel, UndoAction
 
 from .address import prism_base_url
@@ -226,7 +229,141 @@ class PrismAdapter:
                                "Refresh the inventory to see whether it happened.", details=str(body)[:1000])
         return str(task)
 
+    # ------------------------------------------------------------------ one VM (each API supplies)
+    async def find_vm(self, vm_id: str) -> VM | None:
+        """The VM, or None when Prism has no VM with that uuid."""
+        raise NotImplementedError
+
+    async def existing_vm(self, vm_id: str) -> VM:
+        """The VM; NotFoundError (see vm_gone) when someone deleted it."""
+        raise NotImplementedError
+
+    def vm_path(self, vm_id: str) -> str:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ power
+    @staticmethod
+    def nothing_to_do(vm: VM, action: PowerAction, reporter: Reporter) -> bool:
+        """Log the VM's state; True (and Done) when it is already where ``action`` leads. A guest
+        shutdown or restart of a VM that is not running is an InvalidStateError."""
+        reporter.log(LogLevel.INFO, f"VM '{vm.name}' on {vm.cluster} is {vm.state.value}")
+        if action is PowerAction.START and vm.state is PowerState.RUNNING or (
+                action in (PowerAction.STOP, PowerAction.SHUTDOWN) and vm.state is PowerState.OFF):
+            reporter.log(LogLevel.INFO, f"Nothing to do for VM '{vm.name}': it is already {vm.state.value}.")
+            reporter.progress(1.0, "Done")
+            return True
+        if action in (PowerAction.SHUTDOWN, PowerAction.RESTART) and vm.state is not PowerState.RUNNING:
+            raise InvalidStateError(f"VM '{vm.name}' is {vm.state.value}: only a running VM can be "
+                                    f"{'shut down' if action is PowerAction.SHUTDOWN else 'restarted'} "
+                                    "through its guest.", "Start it, or turn it off.")
+        return False
+
+    async def powered(self, vm_id: str, reporter: Reporter) -> VM:
+        """The VM as it is after a power change."""
+        after = await self.existing_vm(vm_id)
+        reporter.log(LogLevel.INFO, f"VM '{after.name}' is now {after.state.value}")
+        reporter.progress(1.0, "Done")
+        return after
+
+    # ------------------------------------------------------------------ snapshots
+    snapshot_name_limit = 80
+    #: which of the task's entity ids is the snapshot when the planned uuid is not among them
+    snapshot_entity_index = 0
+
+    async def snapshot_exists(self, vm_id: str, snapshot_id: str) -> bool:
+        raise NotImplementedError
+
+    def snapshot_request(self, vm_id: str, name: str, planned: str) -> tuple[str, dict]:
+        """The POST that takes a snapshot with the client-chosen uuid ``planned``: path and body."""
+        raise NotImplementedError
+
+    async def snapshot(self, vm_id: str, name: str, reporter: Reporter = NullReporter(), *,
+                       request_id: str = "") -> str:
+        vm_id = checked_uuid(vm_id)
+        name = checked_name(name, "snapshot", limit=self.snapshot_name_limit)
+        vm = await self.existing_vm(vm_id)
+        planned = request_uuid("snapshot", vm_id, name, request_id)
+        if await self.snapshot_exists(vm_id, planned):
+            reporter.log(LogLevel.INFO, f"Snapshot '{name}' of VM '{vm.name}' exists already (made by an "
+                         "earlier try).")
+            reporter.progress(1.0, "Done")
+            return planned
+        reporter.progress(0.1, f"Snapshot of VM '{vm.name}'")
+        path, body = self.snapshot_request(vm_id, name, planned)
+        try:
+            answer = await self.http.request("POST", path, what=f"the snapshot of VM '{vm.name}'", json=body)
+        except NotFoundError as exc:
+            raise self.vm_gone(vm_id, exc) from None
+        status = await self.follow(self.task_uuid(answer, "the snapshot"), reporter, f"snapshot of '{vm.name}'")
+        ids = status.entity_ids
+        snap_id = planned if planned in ids or not ids else ids[self.snapshot_entity_index]
+        reporter.log(LogLevel.INFO, f"Snapshot '{name}' of VM '{vm.name}' is {snap_id}")
+        reporter.progress(1.0, "Done")
+        return snap_id
+
     # ------------------------------------------------------------------ clones
+    def clone_request(self, vm_id: str, snapshot_id: str | None, planned: str, new_name: str) -> tuple[str, dict]:
+        """The POST that clones the VM (or restores the snapshot) to a VM with the client-chosen uuid
+        ``planned``: path and body."""
+        raise NotImplementedError
+
+    async def clone(self, vm_id: str, new_name: str, snapshot_id: str | None = None,
+                    reporter: Reporter = NullReporter(), *, request_id: str = "") -> VM:
+        """Full clone, or a clone from a snapshot, with a client-chosen uuid: a retry asks for that uuid
+        first and finds the VM the first try created."""
+        vm_id, new_name = checked_uuid(vm_id), checked_name(new_name)
+        snapshot_id = checked_uuid(snapshot_id, "snapshot") if snapshot_id else None
+        planned = request_uuid("clone", vm_id, snapshot_id or "", new_name, request_id)
+        found = await self.find_vm(planned)
+        if found is not None:
+            reporter.log(LogLevel.INFO, f"VM '{found.name}' exists already (made by an earlier try of this clone).")
+            reporter.progress(1.0, "Done")
+            return found
+        source = await self.existing_vm(vm_id)
+        method = "from snapshot" if snapshot_id else "full"
+        path, body = self.clone_request(vm_id, snapshot_id, planned, new_name)
+        undo = add_undo(reporter, f"Delete the partial clone '{new_name}' on {source.cluster}", planned, new_name)
+        reporter.progress(0.05, f"Cloning '{source.name}' to '{new_name}' ({method})")
+        reporter.log(LogLevel.INFO, f"Clone ({method}) of VM '{source.name}' to '{new_name}', uuid {planned}")
+        try:
+            answer = await self.http.request("POST", path, what=f"the clone of VM '{source.name}'", json=body)
+        except NotFoundError as exc:
+            undo_done(reporter, undo)
+            if snapshot_id:
+                exc.message = f"The snapshot {snapshot_id} was deleted by someone else."
+                exc.hint = "Take a new snapshot, or choose another one."
+                raise
+            raise self.vm_gone(vm_id, exc) from None
+        except ConflictError as exc:          # the uuid is taken: another try of the same clone
+            undo_done(reporter, undo)            # (that try's own task owns its cleanup)
+            existing = await self.find_vm(planned)
+            if existing is None:
+                raise self.clone_running(exc, source.name, new_name) from None
+            reporter.log(LogLevel.INFO, f"VM '{new_name}' exists already (made by another try of this clone).")
+            reporter.progress(1.0, "Done")
+            return existing
+        except ConsoleError:
+            await self._nothing_created(planned, reporter, undo)
+            raise
+        try:
+            await self.follow(self.task_uuid(answer, "the clone"), reporter, f"clone of '{source.name}'")
+        except TaskFailedError as failure:
+            raise await self.remove_partial_clone(planned, new_name, failure, reporter, undo) from None
+        undo_done(reporter, undo)
+        clone = await self.existing_vm(planned)
+        reporter.log(LogLevel.INFO, f"VM '{clone.name}' created ({clone.id}) on {clone.cluster}")
+        reporter.progress(1.0, "Done")
+        return clone
+
+    async def _nothing_created(self, planned: str, reporter: Reporter, undo: int | None) -> None:
+        """After a refused clone request: off the cleanup list when it made no VM (kept there when
+        that cannot be told)."""
+        try:
+            if await self.find_vm(planned) is None:
+                undo_done(reporter, undo)
+        except ConsoleError:
+            pass
+
     async def remove_partial_clone(self, vm_id: str, name: str, failure: ConsoleError,
                                    reporter: Reporter, undo: int | None) -> ConsoleError:
         """After a clone failed part-way: delete what it left, and say what failed. If the partial VM
@@ -243,9 +380,32 @@ class PrismAdapter:
                            else f"{failure.message} It left no VM behind.")
         return failure
 
+    # ------------------------------------------------------------------ delete
+    #: what a deletion removes with the VM, and the query that says so
+    deleted_with = "its disks"
+    delete_params: dict[str, str] | None = None
+
+    async def delete(self, vm_id: str, reporter: Reporter = NullReporter()) -> None:
+        vm_id = checked_uuid(vm_id)
+        vm = await self.find_vm(vm_id)
+        if vm is None:
+            reporter.log(LogLevel.INFO, f"VM {vm_id} does not exist (already deleted): nothing to do.")
+            reporter.progress(1.0, "Done")
+            return
+        await self.delete_vm(vm_id, vm.name, reporter)
+        reporter.progress(1.0, "Done")
+
     async def delete_vm(self, vm_id: str, name: str, reporter: Reporter) -> bool:
         """Delete and follow the task; False when the VM was already gone."""
-        raise NotImplementedError
+        reporter.log(LogLevel.INFO, f"Deleting VM '{name}' ({vm_id}) with {self.deleted_with}")
+        try:
+            answer = await self.http.request("DELETE", self.vm_path(vm_id), what=f"the deletion of VM '{name}'",
+                                             params=self.delete_params)
+        except NotFoundError:
+            reporter.log(LogLevel.INFO, f"VM '{name}' ({vm_id}) is already gone.")
+            return False
+        await self.follow(self.task_uuid(answer, "the deletion"), reporter, f"deletion of '{name}'")
+        return True
 
     @staticmethod
     def clone_running(exc: ConsoleError, source: str, new_name: str) -> ConsoleError:

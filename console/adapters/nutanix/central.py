@@ -11,14 +11,12 @@ import copy
 from typing import Any, Callable
 
 from console.adapters.base import NullReporter, Reporter
-from console.domain.errors import ConflictError, ConsoleError, InvalidStateError, NotFoundError, ProtocolError
-from console.domain.inventory import (VM, Host, HostFacts, HostStatus, Inventory, PowerAction, PowerState,
-                                      ProviderKind, Snapshot)
+from console.domain.errors import ConflictError, NotFoundError, ProtocolError
+from console.domain.inventory import VM, Host, HostFacts, HostStatus, Inventory, PowerAction, ProviderKind, Snapshot
 from console.domain.tasks import LogLevel
 
 from . import convert
-from .adapter import PrismAdapter, add_undo, checked_action, checked_name, checked_uuid, request_uuid, undo_done
-from .errors import TaskFailedError
+from .adapter import PrismAdapter, checked_action, checked_uuid
 
 V3 = "/api/nutanix/v3"
 PAGE = 500                      # the most a v3 list returns at once on every Prism Central version
@@ -103,34 +101,32 @@ class PrismCentralAdapter(PrismAdapter):
         return result
 
     # ------------------------------------------------------------------ one VM
+    def vm_path(self, vm_id: str) -> str:
+        return f"{V3}/vms/{vm_id}"
+
     async def _entity(self, vm_id: str) -> dict:
         try:
-            body = await self.http.request("GET", f"{V3}/vms/{vm_id}", what=f"the VM {vm_id}")
+            body = await self.http.request("GET", self.vm_path(vm_id), what=f"the VM {vm_id}")
         except NotFoundError as exc:
             raise self.vm_gone(vm_id, exc) from None
         if not isinstance(body, dict) or not body.get("metadata"):
             raise ProtocolError(f"{self.where} answered the VM query without a VM.", details=str(body)[:1000])
         return body
 
-    async def _find(self, vm_id: str) -> dict | None:
-        response = await self.http.send("GET", f"{V3}/vms/{vm_id}", what=f"the VM {vm_id}", accept=(404,))
-        return None if response.status_code == 404 else response.json()
+    async def existing_vm(self, vm_id: str) -> VM:
+        return convert.v3_vm(await self._entity(vm_id))
+
+    async def find_vm(self, vm_id: str) -> VM | None:
+        response = await self.http.send("GET", self.vm_path(vm_id), what=f"the VM {vm_id}", accept=(404,))
+        return None if response.status_code == 404 else convert.v3_vm(response.json())
 
     # ------------------------------------------------------------------ power
     async def power(self, vm_id: str, action: PowerAction, reporter: Reporter = NullReporter()) -> VM:
         vm_id, action = checked_uuid(vm_id), checked_action(action)
         entity = await self._entity(vm_id)
         vm = convert.v3_vm(entity)
-        reporter.log(LogLevel.INFO, f"VM '{vm.name}' on {vm.cluster} is {vm.state.value}")
-        if action is PowerAction.START and vm.state is PowerState.RUNNING or (
-                action in (PowerAction.STOP, PowerAction.SHUTDOWN) and vm.state is PowerState.OFF):
-            reporter.log(LogLevel.INFO, f"Nothing to do for VM '{vm.name}': it is already {vm.state.value}.")
-            reporter.progress(1.0, "Done")
+        if self.nothing_to_do(vm, action, reporter):
             return vm
-        if action in (PowerAction.SHUTDOWN, PowerAction.RESTART) and vm.state is not PowerState.RUNNING:
-            raise InvalidStateError(f"VM '{vm.name}' is {vm.state.value}: only a running VM can be "
-                                    f"{'shut down' if action is PowerAction.SHUTDOWN else 'restarted'} "
-                                    "through its guest.", "Start it, or turn it off.")
         reporter.progress(0.1, f"{action.label} VM '{vm.name}'")
         if action is PowerAction.RESTART:
             # power_state's x-ntnx-enum has only ON and OFF: a restart through the spec is an ACPI
@@ -142,10 +138,7 @@ class PrismCentralAdapter(PrismAdapter):
         else:
             await self._put_power(vm_id, entity, "ON" if action is PowerAction.START else "OFF",
                                   MECHANISM.get(action), reporter, f"{action.label.lower()} of '{vm.name}'")
-        after = convert.v3_vm(await self._entity(vm_id))
-        reporter.log(LogLevel.INFO, f"VM '{after.name}' is now {after.state.value}")
-        reporter.progress(1.0, "Done")
-        return after
+        return await self.powered(vm_id, reporter)
 
     async def _put_power(self, vm_id: str, entity: dict, power_state: str, mechanism: str | None,
                          reporter: Reporter, what: str, start: float = 0.1, end: float = 0.95) -> None:
@@ -154,7 +147,7 @@ class PrismCentralAdapter(PrismAdapter):
         for attempt in (1, 2):
             body = intent_with_power(entity, power_state, mechanism)
             try:
-                answer = await self.http.request("PUT", f"{V3}/vms/{vm_id}", what=f"the {what}", json=body)
+                answer = await self.http.request("PUT", self.vm_path(vm_id), what=f"the {what}", json=body)
                 break
             except NotFoundError as exc:
                 raise self.vm_gone(vm_id, exc) from None
@@ -166,30 +159,16 @@ class PrismCentralAdapter(PrismAdapter):
         await self.follow(self.task_uuid(answer, what), reporter, what, start, end)
 
     # ------------------------------------------------------------------ snapshots (recovery points)
-    async def snapshot(self, vm_id: str, name: str, reporter: Reporter = NullReporter(), *,
-                       request_id: str = "") -> str:
-        vm_id, name = checked_uuid(vm_id), checked_name(name, "snapshot", limit=64)
-        vm = convert.v3_vm(await self._entity(vm_id))
-        planned = request_uuid("snapshot", vm_id, name, request_id)
-        found = await self.http.send("GET", f"{V3}/vm_recovery_points/{planned}", what="the recovery point",
+    snapshot_name_limit = 64
+    snapshot_entity_index = -1
+
+    async def snapshot_exists(self, vm_id: str, snapshot_id: str) -> bool:
+        found = await self.http.send("GET", f"{V3}/vm_recovery_points/{snapshot_id}", what="the recovery point",
                                      accept=(404,))
-        if found.status_code != 404:
-            reporter.log(LogLevel.INFO, f"Snapshot '{name}' of VM '{vm.name}' exists already (made by an "
-                         "earlier try).")
-            reporter.progress(1.0, "Done")
-            return planned
-        reporter.progress(0.1, f"Snapshot of VM '{vm.name}'")
-        try:
-            answer = await self.http.request("POST", f"{V3}/vms/{vm_id}/snapshot",
-                                             what=f"the snapshot of VM '{vm.name}'",
-                                             json={"name": name, "vm_recovery_point_uuid": planned})
-        except NotFoundError as exc:
-            raise self.vm_gone(vm_id, exc) from None
-        status = await self.follow(self.task_uuid(answer, "the snapshot"), reporter, f"snapshot of '{vm.name}'")
-        snap_id = planned if planned in status.entity_ids or not status.entity_ids else status.entity_ids[-1]
-        reporter.log(LogLevel.INFO, f"Snapshot '{name}' of VM '{vm.name}' is {snap_id}")
-        reporter.progress(1.0, "Done")
-        return snap_id
+        return found.status_code != 404
+
+    def snapshot_request(self, vm_id: str, name: str, planned: str) -> tuple[str, dict]:
+        return f"{V3}/vms/{vm_id}/snapshot", {"name": name, "vm_recovery_point_uuid": planned}
 
     async def snapshots(self, vm_id: str, reporter: Reporter = NullReporter()) -> list[Snapshot]:
         """The VM's recovery points (v3 ``vm_recovery_points/list`` filtered by the VM), oldest first."""
@@ -212,83 +191,13 @@ class PrismCentralAdapter(PrismAdapter):
         return sorted(result, key=lambda s: s.created)
 
     # ------------------------------------------------------------------ clones
-    async def clone(self, vm_id: str, new_name: str, snapshot_id: str | None = None,
-                    reporter: Reporter = NullReporter(), *, request_id: str = "") -> VM:
+    def clone_request(self, vm_id: str, snapshot_id: str | None, planned: str, new_name: str) -> tuple[str, dict]:
         """Full clone (vms/{uuid}/clone) or thin clone from a recovery point
-        (vm_recovery_points/{uuid}/restore), each with a client-chosen metadata.uuid: a retry asks
-        for that uuid first and finds the VM the first try created."""
-        vm_id, new_name = checked_uuid(vm_id), checked_name(new_name)
-        snapshot_id = checked_uuid(snapshot_id, "snapshot") if snapshot_id else None
-        planned = request_uuid("clone", vm_id, snapshot_id or "", new_name, request_id)
-        existing = await self._find(planned)
-        if existing is not None:
-            found = convert.v3_vm(existing)
-            reporter.log(LogLevel.INFO, f"VM '{found.name}' exists already (made by an earlier try of this clone).")
-            reporter.progress(1.0, "Done")
-            return found
-        source = convert.v3_vm(await self._entity(vm_id))
+        (vm_recovery_points/{uuid}/restore), each with the client-chosen metadata.uuid."""
         if snapshot_id:
-            method = "from snapshot"
-            path = f"{V3}/vm_recovery_points/{snapshot_id}/restore"
-            body: dict[str, Any] = {"metadata": {"uuid": planned}, "vm_override_spec": {"name": new_name}}
-        else:
-            method = "full"
-            path = f"{V3}/vms/{vm_id}/clone"
-            body = {"metadata": {"uuid": planned}, "override_spec": {"name": new_name}}
-        undo = add_undo(reporter, f"Delete the partial clone '{new_name}' on {source.cluster}", planned, new_name)
-        reporter.progress(0.05, f"Cloning '{source.name}' to '{new_name}' ({method})")
-        reporter.log(LogLevel.INFO, f"Clone ({method}) of VM '{source.name}' to '{new_name}', uuid {planned}")
-        try:
-            answer = await self.http.request("POST", path, what=f"the clone of VM '{source.name}'", json=body)
-        except NotFoundError as exc:
-            undo_done(reporter, undo)
-            if snapshot_id:
-                exc.message = f"The snapshot {snapshot_id} was deleted by someone else."
-                exc.hint = "Take a new snapshot, or choose another one."
-                raise
-            raise self.vm_gone(vm_id, exc) from None
-        except ConflictError as exc:          # the uuid is taken: another try of the same clone
-            undo_done(reporter, undo)            # (that try's own task owns its cleanup)
-            existing = await self._find(planned)
-            if existing is None:
-                raise self.clone_running(exc, source.name, new_name) from None
-            reporter.log(LogLevel.INFO, f"VM '{new_name}' exists already (made by another try of this clone).")
-            reporter.progress(1.0, "Done")
-            return convert.v3_vm(existing)
-        except ConsoleError:
-            if await self._find(planned) is None:
-                undo_done(reporter, undo)
-            raise
-        try:
-            await self.follow(self.task_uuid(answer, "the clone"), reporter, f"clone of '{source.name}'")
-        except TaskFailedError as failure:
-            raise await self.remove_partial_clone(planned, new_name, failure, reporter, undo) from None
-        undo_done(reporter, undo)
-        clone = convert.v3_vm(await self._entity(planned))
-        reporter.log(LogLevel.INFO, f"VM '{clone.name}' created ({clone.id}) on {clone.cluster}")
-        reporter.progress(1.0, "Done")
-        return clone
-
-    # ------------------------------------------------------------------ delete
-    async def delete(self, vm_id: str, reporter: Reporter = NullReporter()) -> None:
-        vm_id = checked_uuid(vm_id)
-        entity = await self._find(vm_id)
-        if entity is None:
-            reporter.log(LogLevel.INFO, f"VM {vm_id} does not exist (already deleted): nothing to do.")
-            reporter.progress(1.0, "Done")
-            return
-        await self.delete_vm(vm_id, convert.v3_vm(entity).name, reporter)
-        reporter.progress(1.0, "Done")
-
-    async def delete_vm(self, vm_id: str, name: str, reporter: Reporter) -> bool:
-        reporter.log(LogLevel.INFO, f"Deleting VM '{name}' ({vm_id}) with its disks")
-        try:
-            answer = await self.http.request("DELETE", f"{V3}/vms/{vm_id}", what=f"the deletion of VM '{name}'")
-        except NotFoundError:
-            reporter.log(LogLevel.INFO, f"VM '{name}' ({vm_id}) is already gone.")
-            return False
-        await self.follow(self.task_uuid(answer, "the deletion"), reporter, f"deletion of '{name}'")
-        return True
+            return (f"{V3}/vm_recovery_points/{snapshot_id}/restore",
+                    {"metadata": {"uuid": planned}, "vm_override_spec": {"name": new_name}})
+        return f"{V3}/vms/{vm_id}/clone", {"metadata": {"uuid": planned}, "override_spec": {"name": new_name}}
 
 
 def intent_with_power(entity: dict, power_state: str, mechanism: str | None) -> dict:

@@ -5,14 +5,13 @@ import asyncio
 from typing import Any, Callable
 
 from console.adapters.base import NullReporter, Reporter
-from console.domain.errors import ConflictError, ConsoleError, InvalidStateError, NotFoundError, ProtocolError
+from console.domain.errors import NotFoundError, ProtocolError
 from console.domain.inventory import (VM, Host, HostFacts, HostStatus, Inventory, PowerAction, PowerState,
                                       ProviderKind, Snapshot)
 from console.domain.tasks import LogLevel
 
 from . import convert
-from .adapter import PrismAdapter, add_undo, checked_action, checked_name, checked_uuid, request_uuid, undo_done
-from .errors import TaskFailedError
+from .adapter import PrismAdapter, checked_action, checked_uuid
 
 V2 = "/api/nutanix/v2.0"
 _VM_DETAIL = {"include_vm_disk_config": "true", "include_vm_nic_config": "true"}
@@ -104,11 +103,20 @@ class PrismElementAdapter(PrismAdapter):
         return convert.v2_vm(body, self._cluster_name, names.get("hosts", {}), names.get("containers", {}),
                              names.get("networks", {}))
 
-    async def _existing_vm(self, vm_id: str) -> VM:
+    def vm_path(self, vm_id: str) -> str:
+        return f"{V2}/vms/{vm_id}"
+
+    async def existing_vm(self, vm_id: str) -> VM:
         try:
             return await self._vm(vm_id)
         except NotFoundError as exc:
             raise self.vm_gone(vm_id, exc) from None
+
+    async def find_vm(self, vm_id: str) -> VM | None:
+        try:
+            return await self._vm(vm_id)
+        except NotFoundError:
+            return None
 
     async def inventory(self, reporter: Reporter = NullReporter()) -> Inventory:
         reporter.progress(0.1, f"Reading {self.where}")
@@ -132,56 +140,28 @@ class PrismElementAdapter(PrismAdapter):
     # ------------------------------------------------------------------ power
     async def power(self, vm_id: str, action: PowerAction, reporter: Reporter = NullReporter()) -> VM:
         vm_id, action = checked_uuid(vm_id), checked_action(action)
-        vm = await self._existing_vm(vm_id)
-        reporter.log(LogLevel.INFO, f"VM '{vm.name}' on {vm.cluster} is {vm.state.value}")
-        if action is PowerAction.START and vm.state is PowerState.RUNNING or (
-                action in (PowerAction.STOP, PowerAction.SHUTDOWN) and vm.state is PowerState.OFF):
-            reporter.log(LogLevel.INFO, f"Nothing to do for VM '{vm.name}': it is already {vm.state.value}.")
-            reporter.progress(1.0, "Done")
+        vm = await self.existing_vm(vm_id)
+        if self.nothing_to_do(vm, action, reporter):
             return vm
-        if action in (PowerAction.SHUTDOWN, PowerAction.RESTART) and vm.state is not PowerState.RUNNING:
-            raise InvalidStateError(f"VM '{vm.name}' is {vm.state.value}: only a running VM can be "
-                                    f"{'shut down' if action is PowerAction.SHUTDOWN else 'restarted'} "
-                                    "through its guest.", "Start it, or turn it off.")
         # a paused VM is resumed, not powered on (AHV refuses ON for it)
         transition = "RESUME" if action is PowerAction.START and vm.state is PowerState.PAUSED else TRANSITIONS[action]
         reporter.progress(0.1, f"{action.label} VM '{vm.name}'")
         try:
-            body = await self.http.request("POST", f"{V2}/vms/{vm_id}/set_power_state",
+            body = await self.http.request("POST", f"{self.vm_path(vm_id)}/set_power_state",
                                            what=f"the power change of VM '{vm.name}'",
                                            json={"transition": transition})
         except NotFoundError as exc:
             raise self.vm_gone(vm_id, exc) from None
         await self.follow(self.task_uuid(body, "the power change"), reporter, f"{action.label.lower()} of '{vm.name}'")
-        after = await self._existing_vm(vm_id)
-        reporter.log(LogLevel.INFO, f"VM '{after.name}' is now {after.state.value}")
-        reporter.progress(1.0, "Done")
-        return after
+        return await self.powered(vm_id, reporter)
 
     # ------------------------------------------------------------------ snapshots
-    async def snapshot(self, vm_id: str, name: str, reporter: Reporter = NullReporter(), *,
-                       request_id: str = "") -> str:
-        vm_id, name = checked_uuid(vm_id), checked_name(name, "snapshot")
-        vm = await self._existing_vm(vm_id)
-        planned = request_uuid("snapshot", vm_id, name, request_id)
-        for snap in await self._entities("snapshots/", "the snapshot list", {"vm_uuid": vm_id}):
-            if str(snap.get("uuid")) == planned:
-                reporter.log(LogLevel.INFO, f"Snapshot '{name}' of VM '{vm.name}' exists already "
-                             "(made by an earlier try).")
-                reporter.progress(1.0, "Done")
-                return planned
-        reporter.progress(0.1, f"Snapshot of VM '{vm.name}'")
-        try:
-            body = await self.http.request("POST", f"{V2}/snapshots/", what=f"the snapshot of VM '{vm.name}'",
-                                           json={"snapshot_specs": [{"vm_uuid": vm_id, "snapshot_name": name,
-                                                                     "uuid": planned}]})
-        except NotFoundError as exc:
-            raise self.vm_gone(vm_id, exc) from None
-        status = await self.follow(self.task_uuid(body, "the snapshot"), reporter, f"snapshot of '{vm.name}'")
-        snap_id = planned if planned in status.entity_ids or not status.entity_ids else status.entity_ids[0]
-        reporter.log(LogLevel.INFO, f"Snapshot '{name}' of VM '{vm.name}' is {snap_id}")
-        reporter.progress(1.0, "Done")
-        return snap_id
+    async def snapshot_exists(self, vm_id: str, snapshot_id: str) -> bool:
+        return any(str(snap.get("uuid")) == snapshot_id
+                   for snap in await self._entities("snapshots/", "the snapshot list", {"vm_uuid": vm_id}))
+
+    def snapshot_request(self, vm_id: str, name: str, planned: str) -> tuple[str, dict]:
+        return f"{V2}/snapshots/", {"snapshot_specs": [{"vm_uuid": vm_id, "snapshot_name": name, "uuid": planned}]}
 
     async def snapshots(self, vm_id: str, reporter: Reporter = NullReporter()) -> list[Snapshot]:
         """The VM's snapshots (v2.0 ``snapshots/?vm_uuid=``), oldest first."""
@@ -197,87 +177,10 @@ class PrismElementAdapter(PrismAdapter):
         return sorted(result, key=lambda s: s.created)
 
     # ------------------------------------------------------------------ clones
-    async def clone(self, vm_id: str, new_name: str, snapshot_id: str | None = None,
-                    reporter: Reporter = NullReporter(), *, request_id: str = "") -> VM:
-        vm_id, new_name = checked_uuid(vm_id), checked_name(new_name)
-        snapshot_id = checked_uuid(snapshot_id, "snapshot") if snapshot_id else None
-        planned = request_uuid("clone", vm_id, snapshot_id or "", new_name, request_id)
-        try:                                 # a retry: the first try chose the same uuid
-            found = await self._vm(planned)
-            reporter.log(LogLevel.INFO, f"VM '{found.name}' exists already (made by an earlier try of "
-                         "this clone).")
-            reporter.progress(1.0, "Done")
-            return found
-        except NotFoundError:
-            pass
-        source = await self._existing_vm(vm_id)
-        method = "from snapshot" if snapshot_id else "full"
-        spec = {"name": new_name, "uuid": planned}
-        if snapshot_id:
-            path, body = f"{V2}/snapshots/{snapshot_id}/clone", {"spec_list": [spec]}
-        else:
-            path, body = f"{V2}/vms/{vm_id}/clone", {"spec_list": [spec]}
-        undo = add_undo(reporter, f"Delete the partial clone '{new_name}' on {source.cluster}", planned, new_name)
-        reporter.progress(0.05, f"Cloning '{source.name}' to '{new_name}' ({method})")
-        reporter.log(LogLevel.INFO, f"Clone ({method}) of VM '{source.name}' to '{new_name}', uuid {planned}")
-        try:
-            answer = await self.http.request("POST", path, what=f"the clone of VM '{source.name}'", json=body)
-        except NotFoundError as exc:
-            undo_done(reporter, undo)
-            if snapshot_id:
-                exc.message = f"The snapshot {snapshot_id} was deleted by someone else."
-                exc.hint = "Take a new snapshot, or choose another one."
-                raise
-            raise self.vm_gone(vm_id, exc) from None
-        except ConflictError as exc:          # the uuid is taken: another try of the same clone
-            undo_done(reporter, undo)            # (that try's own task owns its cleanup)
-            try:
-                existing = await self._vm(planned)
-            except NotFoundError:
-                raise self.clone_running(exc, source.name, new_name) from None
-            reporter.log(LogLevel.INFO, f"VM '{new_name}' exists already (made by another try of this clone).")
-            reporter.progress(1.0, "Done")
-            return existing
-        except ConsoleError:
-            await self._nothing_created(planned, reporter, undo)
-            raise
-        try:
-            await self.follow(self.task_uuid(answer, "the clone"), reporter, f"clone of '{source.name}'")
-        except TaskFailedError as failure:
-            raise await self.remove_partial_clone(planned, new_name, failure, reporter, undo) from None
-        undo_done(reporter, undo)
-        clone = await self._vm(planned)
-        reporter.log(LogLevel.INFO, f"VM '{clone.name}' created ({clone.id})")
-        reporter.progress(1.0, "Done")
-        return clone
-
-    async def _nothing_created(self, planned: str, reporter: Reporter, undo: int | None) -> None:
-        try:
-            await self._get(f"vms/{planned}", "the new VM")
-        except NotFoundError:
-            undo_done(reporter, undo)        # the refused request made nothing
-        except ConsoleError:
-            pass
+    def clone_request(self, vm_id: str, snapshot_id: str | None, planned: str, new_name: str) -> tuple[str, dict]:
+        source = f"{V2}/snapshots/{snapshot_id}" if snapshot_id else self.vm_path(vm_id)
+        return f"{source}/clone", {"spec_list": [{"name": new_name, "uuid": planned}]}
 
     # ------------------------------------------------------------------ delete
-    async def delete(self, vm_id: str, reporter: Reporter = NullReporter()) -> None:
-        vm_id = checked_uuid(vm_id)
-        try:
-            vm = await self._vm(vm_id)
-        except NotFoundError:
-            reporter.log(LogLevel.INFO, f"VM {vm_id} does not exist (already deleted): nothing to do.")
-            reporter.progress(1.0, "Done")
-            return
-        await self.delete_vm(vm_id, vm.name, reporter)
-        reporter.progress(1.0, "Done")
-
-    async def delete_vm(self, vm_id: str, name: str, reporter: Reporter) -> bool:
-        reporter.log(LogLevel.INFO, f"Deleting VM '{name}' ({vm_id}) with its disks and snapshots")
-        try:
-            body = await self.http.request("DELETE", f"{V2}/vms/{vm_id}", what=f"the deletion of VM '{name}'",
-                                           params={"delete_snapshots": "true"})
-        except NotFoundError:
-            reporter.log(LogLevel.INFO, f"VM '{name}' ({vm_id}) is already gone.")
-            return False
-        await self.follow(self.task_uuid(body, "the deletion"), reporter, f"deletion of '{name}'")
-        return True
+    deleted_with = "its disks and snapshots"
+    delete_params = {"delete_snapshots": "true"}

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fault_timers import FaultTimers
 from . import build
 from .build import PrismSpec
 from .certs import CertFiles, EndpointCertificate
@@ -71,7 +72,7 @@ class PrismLab:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        self._timers: set[threading.Timer] = set()
+        self._timers = FaultTimers(self._lock, lambda name, fault: self.set_fault(name, fault))
         self._running = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -117,9 +118,7 @@ class PrismLab:
     def stop(self) -> None:
         """Stop serving; tasks still running are abandoned (they read as failed after a restart)."""
         with self._lock:
-            for t in list(self._timers):
-                t.cancel()
-            self._timers.clear()
+            self._timers.cancel_all()
             was_running, self._running = self._running, False
             self._stop.set()
             if self._world is not None:
@@ -190,7 +189,7 @@ class PrismLab:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown Prism fault {fault!r}; expected one of {', '.join(FAULTS)} or None")
         if delay is not None and delay > 0:
-            self._timer(delay, name, fault)
+            self._timers.start(delay, name, fault)
             return
         with self._lock:
             old = self.world.set_fault(name, fault)
@@ -217,19 +216,6 @@ class PrismLab:
         ep = self._endpoints.get(name)
         if ep is not None:
             ep.context = EndpointCertificate.server_context(files)
-
-    def _timer(self, delay: float, name: str, fault: str | None) -> None:
-        def fire() -> None:
-            with self._lock:
-                if t not in self._timers:      # cancelled by stop()
-                    return
-                self._timers.discard(t)
-            self.set_fault(name, fault)
-        t = threading.Timer(delay, fire)
-        t.daemon = True
-        with self._lock:
-            self._timers.add(t)
-        t.start()
 
 
 def _free_port(host: str) -> int:

@@ -20,6 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
+from ..state_files import atomic_write, compact_json, read_json, saved_world
 from . import build
 from .build import PrismSpec
 from .model import FAILED, QUEUED, RUNNING, SUCCEEDED, Cluster, Snapshot, Task, Vm
@@ -317,23 +318,23 @@ class PrismWorld:
         with self._save_lock:
             with self.lock:
                 names, self._dirty = self._dirty, set()
-                texts = {n: json.dumps(self.clusters[n].to_dict(), ensure_ascii=False, separators=(",", ":"))
+                texts = {n: compact_json(self.clusters[n].to_dict())
                          for n in names if n in self.clusters}
                 tasks = None
                 if self._tasks_dirty:
                     self._tasks_dirty = False
                     kept = sorted(self.tasks.values(), key=lambda t: t.created)[-KEEP_TASKS:]
-                    tasks = json.dumps([t.to_dict() for t in kept], ensure_ascii=False, separators=(",", ":"))
+                    tasks = compact_json([t.to_dict() for t in kept])
                 meta = None
                 if self._meta_dirty:
                     self._meta_dirty = False
                     meta = json.dumps(self._meta(), indent=1)
             for name, text in texts.items():
-                _atomic_write(self._folder / "clusters" / f"{name}.json", text)
+                atomic_write(self._folder / "clusters" / f"{name}.json", text)
             if tasks is not None:
-                _atomic_write(self._folder / "tasks.json", tasks)
+                atomic_write(self._folder / "tasks.json", tasks)
             if meta is not None:
-                _atomic_write(self._folder / "world.json", meta)
+                atomic_write(self._folder / "world.json", meta)
 
     def _meta(self) -> dict:
         return {"format": FORMAT, "spec": self.spec.to_dict(), "clusters": list(self.clusters),
@@ -348,15 +349,15 @@ class PrismWorld:
     @classmethod
     def load(cls, state_dir: Path) -> PrismWorld:
         folder = Path(state_dir) / "prism"
-        meta = json.loads((folder / "world.json").read_text(encoding="utf-8"))
+        meta = read_json(folder / "world.json")
         if meta.get("format") != FORMAT:
             raise ValueError(f"unsupported Prism lab state format {meta.get('format')!r}")
-        clusters = [Cluster.from_dict(json.loads((folder / "clusters" / f"{n}.json").read_text(encoding="utf-8")))
+        clusters = [Cluster.from_dict(read_json(folder / "clusters" / f"{n}.json"))
                     for n in meta["clusters"]]
         world = cls(clusters, PrismSpec.from_dict(meta.get("spec")), state_dir)
         world.faults = dict(meta.get("faults") or {})
         try:
-            tasks = json.loads((folder / "tasks.json").read_text(encoding="utf-8"))
+            tasks = read_json(folder / "tasks.json")
         except (OSError, ValueError):
             tasks = []
         for d in tasks:
@@ -374,21 +375,10 @@ class PrismWorld:
     def load_or_create(cls, state_dir: Path | None, spec: PrismSpec | None = None) -> PrismWorld:
         """The saved world when there is one (built from ``spec`` when it is given); otherwise a new
         world from ``spec`` (default: the hand-made one), saved at once."""
-        if state_dir is not None:
-            try:
-                world = cls.load(state_dir)
-            except (OSError, ValueError, KeyError, TypeError):
-                world = None
-            if world is not None and (spec is None or world.spec == spec):
-                return world
+        world = saved_world(cls.load, state_dir, spec)
+        if world is not None:
+            return world
         world = cls(build.build_clusters(spec), spec, state_dir)
         world.save_all()
         return world
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
