@@ -25,7 +25,8 @@ import httpx
 
 from console.domain.inventory import ConnectionSettings
 
-from .adapter import PrismAdapter, request_uuid
+from .adapter import PrismAdapter
+from .checks import request_uuid
 from .central import PrismCentralAdapter
 from .certificates import CertificateInfo, fetch_certificate, format_fingerprint, normalize_fingerprint
 from .element import PrismElementAdapter

@@ -3,7 +3,6 @@ telling the two kinds apart, version checks, idempotency keys, and the power, sn
 delete flows (each API supplies only its requests and its VM lookups)."""
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
@@ -20,9 +19,10 @@ from console.domain.errors import (
     WrongEndpointError,
 )
 from console.domain.inventory import VM, ConnectionSettings, HostFacts, PowerAction, PowerState, ProviderKind
-from console.domain.tasks import LogLevel, UndoAction
+from console.domain.tasks import LogLevel
 
 from .address import prism_base_url
+from .checks import add_undo, checked_name, checked_uuid, request_uuid, undo_done
 from .client import RETRY_DELAYS, PrismClient, RequestHook
 from .convert import v3_is_prism_central, version_tuple
 from .errors import TaskFailedError
@@ -30,62 +30,8 @@ from .tasks import DEFAULT_INTERVAL, TaskPoller, TaskStatus
 
 #: oldest Prism the adapters were written for: AOS 5.10 (v2.0 with disk and NIC config, v3 clone)
 MIN_VERSION = (5, 10)
-#: names every Prism VM request id (uuid5), so a retried clone computes the same uuid again
-_REQUEST_NS = uuid.UUID("6f1c1d2e-7a43-4b8c-9e55-0d5b3f3c9a10")
 _USERS_ME = "/api/nutanix/v3/users/me"
 _KIND_LABEL = {"nutanix-pe": "Prism Element", "nutanix-pc": "Prism Central"}
-
-
-def request_uuid(*parts: str) -> str:
-    """A stable uuid for one logical request: the same arguments give the same uuid on retry."""
-    return str(uuid.uuid5(_REQUEST_NS, "\x1f".join(parts)))
-
-
-def checked_uuid(value: str, what: str = "virtual machine") -> str:
-    text = str(value or "").strip()
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        raise ValidationError(f"'{value}' is not a Nutanix {what} id.",
-                              f"A Nutanix {what} id is a uuid such as 9844af5d-101b-40ea-a125-8bf1a02f888b.",
-                              field="vm_id") from None
-    return text.lower()
-
-
-def checked_name(name: str, what: str = "virtual machine", limit: int = 80) -> str:
-    """Names are data: quotes and non-ASCII letters are fine, control characters and blanks are not."""
-    text = str(name or "").strip()
-    if not text:
-        raise ValidationError(f"Enter a name for the new {what}.", field="name")
-    if len(text) > limit:
-        raise ValidationError(f"The name is {len(text)} characters long; Prism accepts at most {limit}.",
-                              field="name")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ValidationError("The name contains a control character (such as a line break).",
-                              "Use letters, digits, spaces and punctuation.", field="name")
-    return text
-
-
-def checked_action(action: PowerAction | str) -> PowerAction:
-    try:
-        return PowerAction(action)
-    except ValueError:
-        raise ValidationError(f"'{action}' is not a power action.",
-                              "Use start, shutdown, stop or restart.", field="action") from None
-
-
-def add_undo(reporter: Reporter, description: str, vm_id: str, name: str) -> int | None:
-    """Record on the task's cleanup list, before creating it, that a VM may need deleting.
-    Reporters outside a task (NullReporter) have no list: nothing to record."""
-    add = getattr(reporter, "add_undo", None)
-    if add is None:
-        return None
-    return add(UndoAction(description=description, kind="delete-vm", params={"vm_id": vm_id, "name": name}))
-
-
-def undo_done(reporter: Reporter, index: int | None) -> None:
-    if index is not None and hasattr(reporter, "undo_done"):
-        reporter.undo_done(index)
 
 
 class PrismAdapter:

@@ -16,7 +16,8 @@ from console.domain.inventory import VM, Host, HostFacts, HostStatus, Inventory,
 from console.domain.tasks import LogLevel
 
 from . import convert
-from .adapter import PrismAdapter, checked_action, checked_uuid
+from .adapter import PrismAdapter
+from .checks import checked_action, checked_uuid
 
 V3 = "/api/nutanix/v3"
 PAGE = 500                      # the most a v3 list returns at once on every Prism Central version

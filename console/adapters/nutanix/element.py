@@ -11,7 +11,8 @@ from console.domain.inventory import (VM, Host, HostFacts, HostStatus, Inventory
 from console.domain.tasks import LogLevel
 
 from . import convert
-from .adapter import PrismAdapter, checked_action, checked_uuid
+from .adapter import PrismAdapter
+from .checks import checked_action, checked_uuid
 
 V2 = "/api/nutanix/v2.0"
 _VM_DETAIL = {"include_vm_disk_config": "true", "include_vm_nic_config": "true"}
