@@ -41,6 +41,8 @@ def format_started(iso: str, today: datetime | None = None) -> str:
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
+    if round(seconds, 1) < 60:       # most refreshes and checks: "0:00:00" would hide them all
+        return f"{seconds:.1f} s"
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)

@@ -52,6 +52,9 @@ def test_state_icon_text_and_duration(qtbot):
     assert not model.index(1, COL_STATE).data(Qt.ItemDataRole.DecorationRole).isNull()
     assert model.running_count() == 1
     assert format_duration(3725) == "1:02:05"
+    assert format_duration(0.43) == "0.4 s"
+    assert format_duration(59.96) == "0:01:00"
+    assert format_duration(61) == "0:01:01"
 
 
 def test_rows_are_bounded_dropping_oldest_finished(qtbot):
