@@ -43,7 +43,7 @@ def format_duration(seconds: float | None) -> str:
         return ""
     if round(seconds, 1) < 60:       # most refreshes and checks: "0:00:00" would hide them all
         return f"{seconds:.1f} s"
-    seconds = int(seconds)
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}"

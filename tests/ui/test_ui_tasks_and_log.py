@@ -47,7 +47,7 @@ def test_state_icon_text_and_duration(qtbot):
     model.add_task(done)
     assert model.index(0, COL_STATE).data() == "Running"
     assert model.index(0, COL_DURATION).data() == "0:01:05"
-    assert model.index(1, COL_DURATION).data() == "0:00:03"
+    assert model.index(1, COL_DURATION).data() == "3.0 s"
     assert model.index(1, COL_STATE).data(Qt.ItemDataRole.ToolTipRole) == "Host hv01 did not answer."
     assert not model.index(1, COL_STATE).data(Qt.ItemDataRole.DecorationRole).isNull()
     assert model.running_count() == 1
