@@ -79,6 +79,10 @@ class MainWindow(LayoutMemory, QMainWindow):
         self.statusBar().addPermanentWidget(self.tasks_label)
         self._status_timer = QTimer(self, singleShot=True, interval=200)
         self._status_timer.timeout.connect(self.update_status)
+        # task and inventory events come in bursts (F5: one task per provider): the actions'
+        # enablement is worked out once per loop turn, not once per event
+        self._actions_timer = QTimer(self, singleShot=True, interval=0)
+        self._actions_timer.timeout.connect(self._update_actions)
 
         self.tree.selectionChangedTo.connect(self._node_selected)
         self.tree.contextMenuRequestedFor.connect(self._tree_menu)
@@ -188,7 +192,7 @@ class MainWindow(LayoutMemory, QMainWindow):
 
     # ----- events ------------------------------------------------------------------------------------
     def _task_added(self, task) -> None:
-        self.tasks_model.add_task(task)
+        self.tasks_model.queue_task(task)       # the rows of a burst go in together, next loop turn
         self._schedule_status()
 
     def _task_changed(self, task) -> None:
@@ -221,7 +225,8 @@ class MainWindow(LayoutMemory, QMainWindow):
     def _schedule_status(self) -> None:
         if not self._status_timer.isActive():
             self._status_timer.start()
-        self._update_actions()
+        if not self._actions_timer.isActive():
+            self._actions_timer.start()
 
     def update_status(self) -> None:
         connected, unreachable = self.inventory.status_counts()

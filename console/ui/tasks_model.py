@@ -68,11 +68,14 @@ class TasksModel(QAbstractTableModel):
         self._tasks: list[Task] = []
         self._row_of: dict[int, int] = {}
         self._pending: dict[int, Task] = {}
+        self._incoming: dict[int, Task] = {}    # queued by queue_task, inserted together next loop turn
         self._max_rows = max_rows
         self._now = now or (lambda: datetime.now(timezone.utc))
         self.flush_count = 0        # how many coalesced dataChanged batches went out (tests read it)
         self._flush_timer = QTimer(self, singleShot=True, interval=flush_interval_ms)
         self._flush_timer.timeout.connect(self.flush)
+        self._insert_timer = QTimer(self, singleShot=True, interval=0)
+        self._insert_timer.timeout.connect(self.flush_inserts)
         self._tick_timer = QTimer(self, interval=1000)    # running durations tick once a second
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
@@ -141,21 +144,48 @@ class TasksModel(QAbstractTableModel):
         self._tasks = list(tasks)[-self._max_rows:]
         self._row_of = {t.id: row for row, t in enumerate(self._tasks)}
         self._pending.clear()
+        for t in self._tasks:
+            self._incoming.pop(t.id, None)
         self.endResetModel()
 
     def add_task(self, task: Task) -> None:
+        """Insert the task's row now (anything queued before it goes in first, in order)."""
         if task.id in self._row_of:
             self.update_task(task)
             return
-        self._trim()
-        row = len(self._tasks)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._tasks.append(task)
-        self._row_of[task.id] = row
+        self._incoming[task.id] = task
+        self.flush_inserts()
+
+    def queue_task(self, task: Task) -> None:
+        """Add the task's row at the next loop turn, with every other task queued in this turn:
+        one beginInsertRows/endInsertRows for a burst (F5 submits one refresh per provider)."""
+        if task.id in self._row_of:
+            self.update_task(task)
+            return
+        self._incoming[task.id] = task
+        if not self._insert_timer.isActive():
+            self._insert_timer.start()
+
+    def flush_inserts(self) -> None:
+        """Insert the queued rows now, in one batch."""
+        self._insert_timer.stop()
+        if not self._incoming:
+            return
+        new = list(self._incoming.values())
+        self._incoming.clear()
+        self._trim(len(new))
+        first = len(self._tasks)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        self._tasks.extend(new)
+        for row, t in enumerate(new, first):
+            self._row_of[t.id] = row
         self.endInsertRows()
 
     def update_task(self, task: Task) -> None:
         """Remember the newest state; the views hear about it at the next flush."""
+        if task.id in self._incoming:
+            self._incoming[task.id] = task      # not shown yet: its row starts with this state
+            return
         if task.id not in self._row_of:
             self.add_task(task)
             return
@@ -164,6 +194,8 @@ class TasksModel(QAbstractTableModel):
             self._flush_timer.start()
 
     def flush(self) -> None:
+        """Show every queued change now: rows waiting to be inserted, then the coalesced updates."""
+        self.flush_inserts()
         if not self._pending:
             return
         rows = []
@@ -183,18 +215,28 @@ class TasksModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(min(running), COL_DURATION),
                                   self.index(max(running), COL_DURATION))
 
-    def _trim(self) -> None:
-        """Keep at most max_rows: drop the oldest finished task."""
-        if len(self._tasks) < self._max_rows:
+    def _trim(self, adding: int = 1) -> None:
+        """Keep at most max_rows after adding that many: drop the oldest finished tasks."""
+        excess = len(self._tasks) + adding - self._max_rows
+        if excess <= 0:
             return
-        for row, task in enumerate(self._tasks):
-            if task.state.finished:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self._tasks[row]
+        doomed = [row for row, task in enumerate(self._tasks) if task.state.finished][:excess]
+        if not doomed:
+            return
+        # contiguous runs, removed from the bottom up so the rows above keep their numbers
+        runs: list[list[int]] = []
+        for row in doomed:
+            if runs and runs[-1][1] == row - 1:
+                runs[-1][1] = row
+            else:
+                runs.append([row, row])
+        for first, last in reversed(runs):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for task in self._tasks[first:last + 1]:
                 self._pending.pop(task.id, None)
-                self._row_of = {t.id: r for r, t in enumerate(self._tasks)}
-                self.endRemoveRows()
-                return
+            del self._tasks[first:last + 1]
+            self._row_of = {t.id: r for r, t in enumerate(self._tasks)}
+            self.endRemoveRows()
 
     # ----- lookups --------------------------------------------------------------------------------
     def task_at(self, row: int) -> Task:
@@ -202,7 +244,7 @@ class TasksModel(QAbstractTableModel):
 
     def task(self, task_id: int) -> Task | None:
         """The newest state known (a change waiting for the next repaint included)."""
-        pending = self._pending.get(task_id)
+        pending = self._pending.get(task_id) or self._incoming.get(task_id)
         if pending is not None:
             return pending
         row = self._row_of.get(task_id)
@@ -212,7 +254,8 @@ class TasksModel(QAbstractTableModel):
         return self._row_of.get(task_id)
 
     def running_count(self) -> int:
-        return sum(1 for t in self._tasks if self.task(t.id).state is TaskState.RUNNING)
+        return (sum(1 for t in self._tasks if self.task(t.id).state is TaskState.RUNNING)
+                + sum(1 for t in self._incoming.values() if t.state is TaskState.RUNNING))
 
 
 class ProgressDelegate(QStyledItemDelegate):

@@ -112,3 +112,23 @@ def test_format_line_has_time_level_text():
     stamp, _, rest = text.partition("  ")
     assert len(stamp) == len("12:00:00.000") and stamp[2] == ":"
     assert rest.startswith("WARN") and rest.endswith("Copying disk")
+
+
+def test_queued_tasks_go_in_as_one_insert_next_turn(qtbot):
+    model = TasksModel(max_rows=5)
+    model.add_task(task(1, TaskState.SUCCEEDED))
+    model.add_task(task(2, TaskState.SUCCEEDED))
+    inserts = []
+    model.rowsInserted.connect(lambda _p, first, last: inserts.append((first, last)))
+    for tid in range(3, 7):
+        model.queue_task(task(tid))
+    model.update_task(task(4, progress=0.5))                  # queued, not shown yet: its row starts so
+    assert model.rowCount() == 2 and inserts == []
+    assert model.task(4).progress == 0.5 and model.running_count() == 4
+    qtbot.waitUntil(lambda: inserts != [], timeout=2000)
+    assert inserts == [(1, 4)]                                # task 1 made room; one insert for four rows
+    assert [model.task_at(r).id for r in range(model.rowCount())] == [2, 3, 4, 5, 6]
+    assert model.row_of(6) == 4 and model.task_at(2).progress == 0.5
+    model.queue_task(task(7))
+    model.flush()                                             # the synchronous path
+    assert model.rowCount() == 5 and model.task_at(4).id == 7
