@@ -1,45 +1,131 @@
 """HyperVAdapter: a standalone Hyper-V host through PowerShell over WinRM (pywinrm).
 
-pywinrm blocks, so every call runs in a bounded thread pool via ``loop.run_in_executor``; the
-reporter is only ever called from the coroutine, on the loop's thread.
+pywinrm blocks and does its XML/base64/requests work in Python, holding the GIL: every call runs in
+a shared pool of worker PROCESSES (``loop.run_in_executor``), so the UI process does only asyncio and
+Qt work. The reporter is only ever called from the coroutine, on the loop's thread.
 """
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import threading
 import uuid
-from concurrent.futures import Executor, ThreadPoolExecutor
+import weakref
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from console.adapters.base import Capabilities, CheckResult, NullReporter, Reporter
 from console.domain.addresses import Endpoint
 from console.domain.connection_rules import winrm_endpoint
-from console.domain.errors import ValidationError
+from console.domain.errors import ConsoleError, ValidationError
 from console.domain.inventory import (ConnectionSettings, Host, HostFacts, HostStatus, Inventory,
                                       PowerAction, ProviderKind, VM, WinRMTransport)
 from console.domain.tasks import LogLevel
 
 from . import convert
 from .scripts import MAX_COMMAND_CHARS
-from .winrm_client import WinRMClient
+from .worker import ClientSpec, call_chunked, call_script, rebuild_error, worker_init
 
-#: Threads shared by every Hyper-V adapter that is not handed its own executor. pywinrm does its
-#: requests/XML/base64 work in Python and holds the GIL while it does: every runnable worker delays
-#: the UI thread's next turn. Measured with benchmarks/bench_inventory.py (200 hosts, 2 cores): with
-#: 16 threads the longest UI stall was 0.7-1.4 s, with 8 0.4-1.0 s, with 4 0.23-0.30 s, and the fill
-#: and refresh took no longer (the hosts, not the threads, are the bottleneck). The cost: at most 4
-#: WinRM calls wait on the network at once, so a slow WAN host delays the queue behind it.
-SHARED_WORKERS = 4
-_shared_executor: ThreadPoolExecutor | None = None
+#: Worker processes shared by every Hyper-V adapter that is not handed its own executor. With
+#: threads, pywinrm's Python work held the GIL and the UI thread's longest stall during a 200-host
+#: refresh was 0.23-0.48 s with 4 threads (0.7-1.4 s with 16). In processes it costs the UI nothing
+#: but the pickling of plain data, so more calls may wait on the network at once.
+SHARED_WORKERS = 8
+#: 'spawn', never 'fork': forking a process that runs Qt and threads copies locks held by other threads.
+START_METHOD = "spawn"
+#: Niceness of the worker processes: when the machine is busy the UI process wins the CPU. Without it
+#: (2 cores, 8 workers and the lab) the refresh's longest stall was 0.29 s; with it, ~0.1 s.
+WORKER_NICENESS = 10
+_shared_executor: ProcessPoolExecutor | None = None
 _shared_guard = threading.Lock()
 
 
-def shared_executor() -> ThreadPoolExecutor:
+def shared_executor() -> Executor:
+    """The shared process pool, created on first use (after the window's first paint)."""
     global _shared_executor
     with _shared_guard:
         if _shared_executor is None:
-            _shared_executor = ThreadPoolExecutor(max_workers=SHARED_WORKERS, thread_name_prefix="winrm")
+            _shared_executor = ProcessPoolExecutor(
+                max_workers=SHARED_WORKERS, mp_context=multiprocessing.get_context(START_METHOD),
+                # worker.py is light: a worker lowers its priority before it imports pywinrm
+                initializer=worker_init, initargs=(WORKER_NICENESS,))
+            _register_exit_once()
         return _shared_executor
+
+
+def shutdown_shared_executor(wait: bool = False) -> None:
+    """Stop the shared worker processes (at exit, or when the pool broke). Calls still running in a
+    worker are abandoned: their sessions die with the process."""
+    global _shared_executor
+    with _shared_guard:
+        executor, _shared_executor = _shared_executor, None
+    if executor is None:
+        return
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    if wait:
+        for process in processes:
+            process.join(5)
+
+
+def _discard_broken(executor: Executor) -> None:
+    global _shared_executor
+    with _shared_guard:
+        if _shared_executor is not executor:
+            return
+        _shared_executor = None
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+_exit_registered = False
+
+
+def _register_exit_once() -> None:
+    global _exit_registered
+    if _exit_registered:
+        return
+    _exit_registered = True
+    # threading's exit hooks run in reverse order of registration and before atexit's: registered
+    # after concurrent.futures' own (which waits for the workers' calls), this one runs first.
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        register(shutdown_shared_executor)
+    else:
+        import atexit
+        atexit.register(shutdown_shared_executor)
+
+
+# One chunked upload per host at a time (two uploads of the same script would append to the same
+# temporary file). The locks live here, in the parent, per event loop.
+_upload_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _upload_lock(endpoint: Endpoint) -> asyncio.Lock:
+    locks = _upload_locks.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(f"{endpoint.host}:{endpoint.port}", asyncio.Lock())
+
+
+class _WorkerClient:
+    """The parent's side of one host's WinRM client: the plain data a worker needs, and whether the
+    adapter was closed. The sessions themselves are pooled in each worker process."""
+
+    def __init__(self, spec: ClientSpec) -> None:
+        self.spec = spec
+        self.endpoint = spec.endpoint
+        self.max_command_chars = spec.max_command_chars
+        self.closed = False
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise ConsoleError(f"The connection to {self.endpoint.host} has been closed.")
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _endpoint_for(settings: ConnectionSettings, password: str) -> Endpoint:
@@ -60,9 +146,9 @@ class HyperVAdapter:
         self.endpoint = _endpoint_for(settings, password)
         standalone = settings.kind is ProviderKind.HYPERV
         self.capabilities = Capabilities(can_power=True, can_distribute=standalone)
-        self._executor = executor or shared_executor()
-        self._client = WinRMClient(self.endpoint, settings.username, password,
-                                   WinRMTransport(settings.transport).value, max_command_chars)
+        self._own_executor = executor     # None: the shared pool, created at the first call
+        self._client = _WorkerClient(ClientSpec(self.endpoint, settings.username, password,
+                                                WinRMTransport(settings.transport).value, max_command_chars))
         self._computer_name = ""    # learned from the host; VMs carry it as their host
 
     @property
@@ -70,9 +156,28 @@ class HyperVAdapter:
         return self.endpoint.host
 
     async def run_script(self, name: str, params: dict[str, Any], operation: str) -> Any:
-        """Run scripts/<name>.ps1 on the host (in the executor) and return its JSON result."""
+        """Run scripts/<name>.ps1 on the host (in a worker process) and return its JSON result."""
+        client = self._client
+        client.check_open()
+        status, value = await self._call(call_script, client.spec, name, params, operation)
+        if status == "chunked":
+            async with _upload_lock(self.endpoint):
+                client.check_open()
+                status, value = await self._call(call_chunked, client.spec, name, value, operation)
+        if status == "error":
+            raise rebuild_error(value)
+        return value
+
+    async def _call(self, function: Any, *args: Any) -> tuple[str, Any]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._client.run_script, name, params, operation)
+        executor = self._own_executor or shared_executor()
+        try:
+            return await loop.run_in_executor(executor, function, *args)
+        except BrokenProcessPool as exc:
+            if executor is not self._own_executor:
+                _discard_broken(executor)            # the next call starts a fresh pool
+            raise ConsoleError(f"The WinRM worker process stopped during the call to {self.host}.",
+                               "Retry the operation.", f"{type(exc).__name__}: {exc}") from None
 
     async def _facts(self) -> HostFacts:
         facts = convert.host_facts(await self.run_script("Get-HostFacts", {}, "the host facts query"),
@@ -136,7 +241,8 @@ class HyperVAdapter:
         return after
 
     async def close(self) -> None:
-        # Closing sockets does not block; the shared executor outlives any one adapter.
+        # The sessions live in the worker processes (pooled per client there); the shared pool
+        # outlives any one adapter.
         self._client.close()
 
 

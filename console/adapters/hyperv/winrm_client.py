@@ -1,5 +1,6 @@
-"""The blocking side: pywinrm sessions, one script run, transport errors. Runs in executor threads
-only (never on the asyncio loop); everything here is synchronous on purpose."""
+"""The blocking side: pywinrm sessions, one script run, transport errors. Runs in worker processes
+(or executor threads), never on the asyncio loop; everything here is synchronous on purpose.
+The worker processes' entry points are in worker.py."""
 from __future__ import annotations
 
 import hashlib
@@ -106,11 +107,16 @@ class WinRMClient:
         return self._run_chunked(plan, operation)
 
     def _run_chunked(self, plan: PlannedRun, operation: str) -> Any:
-        *uploads, finish = plan.commands
         with _upload_lock(f"{self.endpoint.host}:{self.endpoint.port}"):
-            for index, command in enumerate(uploads):
-                self._result("Upload-Chunk", self._run_command(command, operation, index > 0))
-            return self._result(plan.name, self._run_command(finish, operation, True))
+            return self.run_uploads(plan.name, plan.commands, operation)
+
+    def run_uploads(self, name: str, commands: list[str], operation: str) -> Any:
+        """Upload-Chunk commands then the run command of a chunked plan. The caller holds the host's
+        upload lock (two uploads of the same script would append to the same temporary file)."""
+        *uploads, finish = commands
+        for index, command in enumerate(uploads):
+            self._result("Upload-Chunk", self._run_command(command, operation, index > 0))
+        return self._result(name, self._run_command(finish, operation, True))
 
     def _result(self, name: str, raw: RawResult) -> Any:
         host = self.endpoint.host
