@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import sys
 import threading
 import uuid
 import weakref
@@ -32,8 +33,13 @@ from .worker import ClientSpec, call_chunked, call_script, rebuild_error, worker
 #: refresh was 0.23-0.48 s with 4 threads (0.7-1.4 s with 16). In processes it costs the UI nothing
 #: but the pickling of plain data, so more calls may wait on the network at once.
 SHARED_WORKERS = 8
-#: 'spawn', never 'fork': forking a process that runs Qt and threads copies locks held by other threads.
-START_METHOD = "spawn"
+#: Never 'fork': forking a process that runs Qt and threads copies locks held by other threads.
+#: 'forkserver' (POSIX) starts one clean server that imports pywinrm once and forks each worker from
+#: it; 'spawn' (Windows, frozen builds) starts each worker as a new interpreter, which re-imports the
+#: entry script (the whole console) in every worker: ~2 s before the first refresh on 2 cores.
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
+    and not getattr(sys, "frozen", False) else "spawn"
+WORKER_PRELOAD = ["console.adapters.hyperv.worker", "winrm", "requests"]
 #: Niceness of the worker processes: when the machine is busy the UI process wins the CPU. Without it
 #: (2 cores, 8 workers and the lab) the refresh's longest stall was 0.29 s; with it, ~0.1 s.
 WORKER_NICENESS = 10
@@ -46,8 +52,11 @@ def shared_executor() -> Executor:
     global _shared_executor
     with _shared_guard:
         if _shared_executor is None:
+            context = multiprocessing.get_context(START_METHOD)
+            if START_METHOD == "forkserver":
+                context.set_forkserver_preload(WORKER_PRELOAD)
             _shared_executor = ProcessPoolExecutor(
-                max_workers=SHARED_WORKERS, mp_context=multiprocessing.get_context(START_METHOD),
+                max_workers=SHARED_WORKERS, mp_context=context,
                 # worker.py is light: a worker lowers its priority before it imports pywinrm
                 initializer=worker_init, initargs=(WORKER_NICENESS,))
             _register_exit_once()
