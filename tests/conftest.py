@@ -43,6 +43,14 @@ def lab(lab_factory):
 
 
 @pytest.fixture
+def lab_world(lab_factory, tmp_path):
+    """``(lab, hosts)``: a started lab of its own (x50) in ``tmp_path / "own-lab"``, for tests that add
+    providers by hand (apart from any ``--lab`` run's state)."""
+    lab = lab_factory(state_dir=tmp_path / "own-lab", speed=50.0)
+    return lab, list(lab.hosts)
+
+
+@pytest.fixture
 def prism_speed() -> float:
     """The speed ``prism_factory`` starts Prism labs at unless told (a test folder may override it)."""
     return 50.0

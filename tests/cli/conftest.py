@@ -2,8 +2,6 @@ import io
 
 import pytest
 
-from console.lab import Lab
-
 
 @pytest.fixture(autouse=True)
 def own_data_dir(tmp_path, monkeypatch):
@@ -18,29 +16,11 @@ def lab_args(tmp_path):
 
 
 @pytest.fixture
-def lab_world(tmp_path):
-    lab = Lab(tmp_path / "own-lab", speed=50)
-    hosts = lab.start()
-    yield lab, hosts
-    lab.stop()
-
-
-@pytest.fixture
 def stdin(monkeypatch):
     def feed(text):
         monkeypatch.setattr("sys.stdin", io.StringIO(text))
     feed("")
     return feed
-
-
-@pytest.fixture
-def prism(tmp_path):
-    """A Prism lab of its own (HTTPS on loopback), for adding Nutanix providers by hand."""
-    from console.lab.prism import PrismLab
-    lab = PrismLab(tmp_path / "own-prism", speed=50)
-    lab.start()
-    yield lab
-    lab.stop()
 
 
 @pytest.fixture

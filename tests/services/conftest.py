@@ -1,30 +1,10 @@
-import asyncio
 import socket
 
 import pytest
 import pytest_asyncio
 
-from console.lab import Lab
 from console.secrets import SecretStore
 from console.services.container import build_services
-
-
-async def wait_for(predicate, timeout=10.0):
-    """Poll a condition on the loop, with a deadline (no fixed sleeps)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def lab_world(tmp_path):
-    """A started lab of its own, for tests that add providers by hand."""
-    lab = Lab(tmp_path / "lab", speed=50)
-    hosts = lab.start()
-    yield lab, hosts
-    lab.stop()
 
 
 @pytest_asyncio.fixture
@@ -54,16 +34,7 @@ def closed_port():
     return port
 
 
-# -- Nutanix: a Prism lab of its own (HTTPS on loopback) and services that poll it quickly ----------------
-@pytest.fixture
-def prism(tmp_path):
-    from console.lab.prism import PrismLab
-    lab = PrismLab(tmp_path / "prism-lab", speed=50)
-    lab.start()
-    yield lab
-    lab.stop()
-
-
+# -- Nutanix: services that poll Prism quickly (the Prism lab itself: ``prism`` in tests/conftest.py) ------
 @pytest_asyncio.fixture
 async def prism_services(tmp_path):
     """Services without the lab (providers are added by hand), Prism tasks polled every 20 ms."""

@@ -1,6 +1,8 @@
 """What the Nutanix service tests share: endpoint names, settings for a lab endpoint, helpers."""
 from __future__ import annotations
 
+import asyncio
+
 from console.domain.inventory import ConnectionSettings, ProviderKind
 
 PE, PC = "NTNX-PE-01", "NTNX-PC-01"
@@ -26,3 +28,12 @@ async def add_prism(services, prism, name: str = PE):
 def vms_of(services, provider_id: int) -> dict:
     inventory = services.providers.inventory(provider_id)
     return {vm.name: vm for host in inventory.hosts for vm in host.vms}
+
+
+async def wait_for(predicate, timeout=10.0):
+    """Poll a condition on the loop, with a deadline (no fixed sleeps)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)

@@ -1,9 +1,7 @@
 """Snapshot, clone (full and from a snapshot), delete, power and retry as tasks on Nutanix providers,
 against the Prism lab over real HTTPS, with the events the tree follows."""
-import asyncio
-
 import pytest
-from nutanix_service_kit import PC, PE, add_prism, prism_settings, vms_of
+from nutanix_service_kit import PC, PE, add_prism, prism_settings, vms_of, wait_for
 
 from console.adapters.nutanix import make_nutanix_adapter, request_uuid
 from console.domain.errors import CancelledError, NotFoundError, ValidationError
@@ -12,14 +10,6 @@ from console.domain.tasks import TaskState
 from console.services.events import VMChanged, VMRemoved
 
 pytestmark = pytest.mark.asyncio
-
-
-async def wait_for(predicate, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def events_of(services, kind):

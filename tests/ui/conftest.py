@@ -66,3 +66,14 @@ def settings(tmp_path):
 def arun(qtbot, loop):
     """``arun(coro)``: run a coroutine on the loop from a sync test, return its result."""
     return lambda coro, timeout_ms=20000: run_async(qtbot, coro, timeout_ms)
+
+
+@pytest.fixture
+def services(arun, tmp_path):
+    """The real services with the embedded lab (WinRM hosts and Prism, x50) in tmp_path; closed after."""
+    from console.services.container import build_services
+    svc = build_services(farm_path=tmp_path / "farm.sqlite", lab=True, lab_state=tmp_path / "lab",
+                         lab_speed=50)
+    arun(svc.start())
+    yield svc
+    arun(svc.close())

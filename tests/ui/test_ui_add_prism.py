@@ -10,16 +10,6 @@ from console.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def services(arun, tmp_path):
-    from console.services.container import build_services
-    svc = build_services(farm_path=tmp_path / "farm.sqlite", lab=True, lab_state=tmp_path / "lab",
-                         lab_speed=50)
-    arun(svc.start())
-    yield svc
-    arun(svc.close())
-
-
-@pytest.fixture
 def window(qtbot, services, settings):
     win = MainWindow(services, settings, remember_layout=False)
     qtbot.addWidget(win)

@@ -12,16 +12,6 @@ from console.ui.inventory_model import NodeKind
 from console.ui.main_window import MainWindow
 
 
-@pytest.fixture
-def services(arun, tmp_path):
-    from console.services.container import build_services
-    svc = build_services(farm_path=tmp_path / "farm.sqlite", lab=True, lab_state=tmp_path / "lab",
-                         lab_speed=50)
-    arun(svc.start())
-    yield svc
-    arun(svc.close())
-
-
 def prism(services, name: str):
     provider = next(p for p in services.providers.list() if p.name == name)
     endpoint = next(e for e in services.lab.prism if e.name == name)
