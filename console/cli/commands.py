@@ -303,10 +303,16 @@ async def tasks_list(services: Services, args: Namespace) -> int:
     return 0
 
 
-async def tasks_show(services: Services, args: Namespace) -> int:
-    task = services.tasks.get(args.id)
+def find_task(services: Services, task_id: int) -> Any:
+    """The task with that id, else NotFoundError telling how to list them."""
+    task = services.tasks.get(task_id)
     if task is None:
-        raise NotFoundError(f"There is no task {args.id}.", "List them with 'vdictl tasks list'.")
+        raise NotFoundError(f"There is no task {task_id}.", "List them with 'vdictl tasks list'.")
+    return task
+
+
+async def tasks_show(services: Services, args: Namespace) -> int:
+    task = find_task(services, args.id)
     lines = services.store.tasks.log_lines(task.id, args.lines)
     if args.json:
         print_json({"task": task, "log": lines})
@@ -324,9 +330,7 @@ async def tasks_show(services: Services, args: Namespace) -> int:
 
 
 async def tasks_cancel(services: Services, args: Namespace) -> int:
-    task = services.tasks.get(args.id)
-    if task is None:
-        raise NotFoundError(f"There is no task {args.id}.", "List them with 'vdictl tasks list'.")
+    task = find_task(services, args.id)
     if task.state.finished:
         raise ValidationError(f"Task {task.id} has already ended ({task.state.value}).", field="id")
     if services.tasks.cancel(task.id):      # only ever true for a task of this very process

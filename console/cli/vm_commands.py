@@ -9,7 +9,7 @@ from console.domain.errors import ConsoleError, NotFoundError, ValidationError
 from console.domain.inventory import VM, PowerAction, Provider
 from console.services.container import Services
 
-from .commands import UsageError, ask_missing_passwords, refresh_for, wait_tasks
+from .commands import UsageError, ask_missing_passwords, find_task, refresh_for, wait_tasks
 from .output import print_error, print_json, print_table
 
 
@@ -116,9 +116,7 @@ async def vms_delete(services: Services, args: Namespace) -> int:
 
 
 async def tasks_retry(services: Services, args: Namespace) -> int:
-    task = services.tasks.get(args.id)
-    if task is None:
-        raise NotFoundError(f"There is no task {args.id}.", "List them with 'vdictl tasks list'.")
+    task = find_task(services, args.id)
     if task.provider_id is not None:
         ask_missing_passwords(services, [services.providers.get(task.provider_id)])
     retry = services.providers.retry(task.id)

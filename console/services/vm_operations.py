@@ -124,6 +124,12 @@ class VMOperations:
                         retry_of: int | None = None) -> Task:
         request_id = request_id or str(uuid.uuid4())
         operation = self._operation(kind, params, request_id)
+
+        def asked() -> dict:
+            """What the task was asked: its result from the start, and kept in its outcome."""
+            return {"params": dict(params), "request_id": request_id,
+                    **({"retry_of": retry_of} if retry_of is not None else {})}
+
         provider_id = provider.id
 
         async def work(ctx: TaskContext) -> dict:
@@ -141,14 +147,12 @@ class VMOperations:
                 raise
             for host in hosts:
                 self._set_status(current.id, host, HostStatus.CONNECTED)
-            return {"params": dict(params), "request_id": request_id,
-                    **({"retry_of": retry_of} if retry_of is not None else {}), **outcome}
+            return {**asked(), **outcome}
 
         task = self._tasks.submit(_task_name(kind, params), f"{provider.name} / {params.get('vm', '')}", kind,
                                   work, provider_id=provider.id, host=params.get("host", ""))
         # in the journal before it runs, so a retry after a crash knows what was asked
-        task.result = {"params": dict(params), "request_id": request_id,
-                       **({"retry_of": retry_of} if retry_of is not None else {})}
+        task.result = asked()
         self._farm.tasks.save(task)
         return task
 

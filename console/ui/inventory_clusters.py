@@ -7,7 +7,7 @@ the model's own insert/remove/change machinery, so a refresh never resets the tr
 from __future__ import annotations
 
 from console.domain.inventory import Host, HostStatus, Provider, ProviderKind, VM
-from console.ui.inventory_nodes import Node, NodeKind, host_key, host_without_vms
+from console.ui.inventory_nodes import Node, NodeKind, host_key
 
 UNNAMED_CLUSTER = "(cluster not reported)"
 
@@ -22,7 +22,8 @@ def cluster_key(name: str) -> str:
 
 
 class ClusterTree:
-    """Needs the model's _append, _remove_rows, _insert_host, _sync_vms, _node_changed, node_index."""
+    """Needs the model's _append, _remove_rows, _insert_host, _sync_host_nodes, _sync_vms, _node_changed,
+    node_index."""
 
     _provider_status: dict[int, tuple[HostStatus, str]]
 
@@ -78,17 +79,7 @@ class ClusterTree:
         unplaced = [vm for h in hosts if not h.name for vm in h.vms]
         self._remove_rows(node, [row for row, child in enumerate(node.children)
                                  if child.kind is NodeKind.HOST and child.key not in real])
-        for key, host in real.items():
-            row = node.index_of.get(key)
-            if row is None:
-                host_node = self._insert_host(node, host)
-            else:
-                host_node = node.children[row]
-                bare = host_without_vms(host)
-                if bare != host_node.obj:
-                    host_node.obj = bare
-                    self._node_changed(host_node)
-            self._sync_vms(prov, host_node, host.vms)
+        self._sync_host_nodes(prov, node, real)
         self._sync_vms(prov, node, unplaced)
 
     def _cluster_node(self, prov: Node, name: str) -> Node:

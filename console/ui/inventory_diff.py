@@ -29,12 +29,17 @@ class TreeDiff:
         wanted = {host_key(h.name): h for h in hosts}
         gone = [row for row, child in enumerate(prov.children) if child.key not in wanted]
         self._remove_rows(prov, gone)
+        self._sync_host_nodes(prov, prov, wanted)
+
+    def _sync_host_nodes(self, prov: Node, parent: Node, wanted: dict[str, Host]) -> None:
+        """Each wanted host (keyed by host_key) gets its row under parent, inserted or updated in
+        place, and its VMs diffed; removing the rows no longer wanted is the caller's business."""
         for key, host in wanted.items():
-            row = prov.index_of.get(key)
+            row = parent.index_of.get(key)
             if row is None:
-                host_node = self._insert_host(prov, host)
+                host_node = self._insert_host(parent, host)
             else:
-                host_node = prov.children[row]
+                host_node = parent.children[row]
                 bare = host_without_vms(host)
                 if bare != host_node.obj:
                     host_node.obj = bare
