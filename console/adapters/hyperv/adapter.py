@@ -72,10 +72,16 @@ def shutdown_shared_executor(wait: bool = False) -> None:
     if executor is None:
         return
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
+    # Wait for the pool's manager thread to see the workers gone and close its wake-up pipe. Left
+    # running, it can close that pipe while concurrent.futures' own exit hook writes to it, and the
+    # interpreter prints "OSError: [Errno 9] Bad file descriptor" on the way out.
+    if manager is not None and manager.is_alive():
+        manager.join(5)
     if wait:
         for process in processes:
             process.join(5)
