@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from console.domain.inventory import ConnectionSettings, HostFacts, Inventory, PowerAction, Snapshot, VM
+from console.domain.prerequisites import SourceRequirements, TargetReport
 from console.domain.tasks import LogLevel
 
 
@@ -92,6 +93,70 @@ class CloningAdapter(Protocol):
 
     async def delete(self, vm_id: str, reporter: Reporter = NullReporter()) -> None:
         """Delete a VM and its disks. A VM already gone is success with a log line."""
+
+
+@dataclass
+class TemplateSource:
+    """A VM read for the Create Template wizard: the VM, its integration services, its checkpoints."""
+
+    vm: VM
+    integration_services: dict[str, bool]   # "Heartbeat", "Shutdown", "Key-Value Pair Exchange", ...: enabled
+    checkpoints: list[Snapshot]
+
+
+@dataclass
+class TemplateExport:
+    """One exported template version on the source host."""
+
+    folder: str            # local path on the source host: D:\Hyper-V\VDI-Export\<template>-v<N>
+    unc_folder: str        # the same folder as the targets reach it: \\HV01.corp.example.com\D$\...
+    config_file: str       # path of the .vmcx relative to the folder: "Virtual Machines\<id>.vmcx"
+    bytes: int             # total bytes of the export
+
+
+@runtime_checkable
+class DistributingAdapter(Protocol):
+    """Template operations of a standalone Hyper-V host (``can_distribute``). Every call runs on the
+    adapter's own host; the distribution engine calls the source's adapter for the export and each
+    target's adapter for its check, copy, import and removal. Idempotent like the rest."""
+
+    async def template_source(self, vm_id: str, reporter: Reporter = NullReporter()) -> TemplateSource: ...
+
+    async def source_requirements(self, vm_id: str,
+                                  reporter: Reporter = NullReporter()) -> SourceRequirements: ...
+
+    async def revert(self, vm_id: str, snapshot_id: str, reporter: Reporter = NullReporter()) -> VM:
+        """Apply a checkpoint (the VM must be off)."""
+
+    async def delete_snapshot(self, vm_id: str, snapshot_id: str,
+                              reporter: Reporter = NullReporter()) -> None: ...
+
+    async def export_template(self, vm_id: str, snapshot_id: str, folder_name: str,
+                              reporter: Reporter = NullReporter()) -> TemplateExport:
+        """Export one checkpoint to <VM path>\VDI-Export\<folder_name>; an existing complete export
+        of the same checkpoint is returned as it is."""
+
+    async def remove_export(self, folder: str, reporter: Reporter = NullReporter()) -> None: ...
+
+    async def test_target(self, source: SourceRequirements,
+                          reporter: Reporter = NullReporter()) -> TargetReport:
+        """Run on the TARGET: what it has against what the source requires (never raises for a
+        failed prerequisite; raises for an unreachable host or wrong password)."""
+
+    async def copy_template(self, export: TemplateExport, folder: str, copy_id: str,
+                            reporter: Reporter = NullReporter()) -> int:
+        """Run on the TARGET: copy the export into ``folder`` (a local path) and wait for it, with
+        progress; returns the bytes copied. A copy with the same ``copy_id`` already running or done is
+        joined, not started again. Cancelled (asyncio) or failed: the partial copy is removed."""
+
+    async def import_template(self, folder: str, config_file: str, vm_name: str,
+                              reporter: Reporter = NullReporter()) -> VM:
+        """Run on the TARGET: Compare-VM then register the copy in place as ``vm_name`` with a new
+        id (ConflictError-free on retry: an existing VM of that name in that folder is returned)."""
+
+    async def remove_template_copy(self, folder: str, vm_id: str = "",
+                                   reporter: Reporter = NullReporter()) -> None:
+        """Run on the TARGET: remove the imported VM (if any) and the folder; gone already is success."""
 
 
 class AdapterFactory(Protocol):

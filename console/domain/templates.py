@@ -1,6 +1,8 @@
-"""Templates, versions, distribution targets, pools and clones: the objects later issues fill in.
+"""Templates, versions, distribution targets, pools and clones, and the rules between them.
 
-The state rules live here so every layer agrees on them.
+The state rules live here so every layer agrees on them. A template is a source VM plus versions (each
+an immutable checkpoint/snapshot); with distribution enabled (standalone Hyper-V only) each version is
+exported once and copied to every distribution target, where it is imported as a local copy.
 """
 from __future__ import annotations
 
@@ -61,6 +63,10 @@ class CloneState(str, enum.Enum):
     DELETING = "deleting"
 
 
+#: the tags offered in the UI; an administrator may type another one
+STANDARD_TAGS = ("production", "pre-production")
+
+
 @dataclass
 class TemplateVersion:
     template_id: int
@@ -68,6 +74,8 @@ class TemplateVersion:
     created: str
     notes: str = ""
     tag: str = ""            # production, pre-production, or the administrator's own
+    snapshot_id: str = ""    # the hypervisor's checkpoint/snapshot id of this version
+    size_bytes: int = 0      # disk bytes of the image (what a copy or a full clone moves)
 
 
 @dataclass
@@ -76,8 +84,39 @@ class DistributionTarget:
     provider_id: int
     state: TargetState = TargetState.NOT_AVAILABLE
     progress: TargetProgress = TargetProgress.ADDING
-    version: int | None = None
+    version: int | None = None       # the version this target holds a ready copy of
     last_error: str = ""
+    fraction: float = 0.0            # progress of the running copy, 0..1
+    vm_id: str = ""                  # the imported local copy's VM id on the target
+    folder: str = ""                 # where the local copy lives on the target
+    updated: str = ""                # ISO-8601 UTC of the last change
+
+
+@dataclass
+class Preparation:
+    """How clones of the template are made unique (the pool may override it)."""
+
+    method: ImagePreparation = ImagePreparation.SYSPREP
+    domain: str = ""                 # FQDN, e.g. corp.example.com; "" = stay in a workgroup
+    organizational_unit: str = ""    # distinguished name, e.g. OU=VDI,DC=corp,DC=example,DC=com
+    join_account: str = ""           # CORP\svc-join or svc-join@corp.example.com; password in secrets
+    local_administrator: str = "Administrator"
+    owner: str = ""
+    organization: str = ""
+
+    def to_dict(self) -> dict:
+        return {"method": self.method.value, "domain": self.domain,
+                "organizational_unit": self.organizational_unit, "join_account": self.join_account,
+                "local_administrator": self.local_administrator, "owner": self.owner,
+                "organization": self.organization}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preparation":
+        return cls(method=ImagePreparation(d.get("method", "sysprep")), domain=d.get("domain", ""),
+                   organizational_unit=d.get("organizational_unit", ""),
+                   join_account=d.get("join_account", ""),
+                   local_administrator=d.get("local_administrator", "Administrator"),
+                   owner=d.get("owner", ""), organization=d.get("organization", ""))
 
 
 @dataclass
@@ -92,9 +131,40 @@ class Template:
     concurrent_distribution: int = 2
     versions: list[TemplateVersion] = field(default_factory=list)
     targets: list[DistributionTarget] = field(default_factory=list)
+    source_vm_name: str = ""
+    source_host: str = ""                # the host the source VM is on (Hyper-V: the provider's host)
+    preparation: Preparation = field(default_factory=Preparation)
+    maintenance_from: int | None = None  # while in maintenance: the version it started from
+    created: str = ""
 
     def can_give_clones(self) -> bool:
         return self.state is TemplateState.READY
+
+    @property
+    def latest_version(self) -> TemplateVersion | None:
+        return max(self.versions, key=lambda v: v.number) if self.versions else None
+
+    def version(self, number: int) -> TemplateVersion | None:
+        return next((v for v in self.versions if v.number == number), None)
+
+    def target(self, provider_id: int) -> DistributionTarget | None:
+        return next((t for t in self.targets if t.provider_id == provider_id), None)
+
+
+@dataclass
+class TemplatePlan:
+    """What the Create Template wizard (or vdictl) collected; the backend is called once with it."""
+
+    provider_id: int
+    vm_id: str
+    name: str
+    description: str = ""
+    shutdown_consent: bool = False       # a running source may be shut down
+    preparation: Preparation = field(default_factory=Preparation)
+    join_password: str = ""              # goes to the keyring (template:<id>:join), never the farm
+    distribution_enabled: bool = False
+    target_provider_ids: list[int] = field(default_factory=list)
+    concurrent_distribution: int = 2
 
 
 @dataclass
