@@ -133,7 +133,7 @@ class DistributingAdapter(Protocol):
 
     async def export_template(self, vm_id: str, snapshot_id: str, folder_name: str,
                               reporter: Reporter = NullReporter()) -> TemplateExport:
-        """Export one checkpoint to <VM path>\VDI-Export\<folder_name>; an existing complete export
+        """Export one checkpoint to <VM path>\\VDI-Export\\<folder_name>; an existing complete export
         of the same checkpoint is returned as it is."""
 
     async def remove_export(self, folder: str, reporter: Reporter = NullReporter()) -> None: ...

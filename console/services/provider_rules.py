@@ -132,14 +132,15 @@ def default_adapter_factory(settings: ConnectionSettings, password: str) -> Prov
     return make_adapter_factory()(settings, password)
 
 
-def make_adapter_factory(prism_poll_interval: float = PRISM_POLL_INTERVAL) -> AdapterFactory:
-    """The factory for every supported kind. The lab passes a shorter Prism poll interval, as its
-    tasks run ``speed`` times faster than a real Prism's."""
+def make_adapter_factory(prism_poll_interval: float = PRISM_POLL_INTERVAL,
+                         copy_poll_interval: float = 2.0) -> AdapterFactory:
+    """The factory for every supported kind. The lab passes shorter Prism and template copy poll
+    intervals, as its tasks and copies run ``speed`` times faster than real ones."""
     def make(settings: ConnectionSettings, password: str) -> ProviderAdapter:
         kind = ProviderKind(settings.kind)
         if kind is ProviderKind.HYPERV:
             from console.adapters.hyperv import HyperVAdapter
-            return HyperVAdapter(settings, password)
+            return HyperVAdapter(settings, password, copy_poll_interval=copy_poll_interval)
         if kind in NUTANIX_KINDS:
             from console.adapters.nutanix import make_nutanix_adapter
             return make_nutanix_adapter(settings, password, poll_interval=prism_poll_interval)
@@ -148,7 +149,8 @@ def make_adapter_factory(prism_poll_interval: float = PRISM_POLL_INTERVAL) -> Ad
 
 
 def lab_adapter_factory(speed: float) -> AdapterFactory:
-    return make_adapter_factory(max(0.02, min(1.0, PRISM_POLL_INTERVAL / max(speed, 0.001))))
+    return make_adapter_factory(max(0.02, min(1.0, PRISM_POLL_INTERVAL / max(speed, 0.001))),
+                                copy_poll_interval=max(0.02, min(2.0, 2.0 / max(speed, 0.001))))
 
 
 def capabilities_for(kind: ProviderKind | str) -> Capabilities:
@@ -158,7 +160,7 @@ def capabilities_for(kind: ProviderKind | str) -> Capabilities:
         from console.adapters.nutanix import PrismAdapter
         return PrismAdapter.capabilities
     if kind is ProviderKind.HYPERV:
-        return Capabilities(can_power=True, can_distribute=True)
+        return Capabilities(can_power=True, can_snapshot=True, can_distribute=True)
     return Capabilities(can_power=False)
 
 

@@ -1,6 +1,6 @@
 # Facts about this Hyper-V host for Test connection and the distribution prerequisites.
-$os = Get-CimInstance -ClassName Win32_OperatingSystem
-$computer = Get-CimInstance -ClassName Win32_ComputerSystem
+$os = Get-CimInstance Win32_OperatingSystem
+$computer = Get-CimInstance Win32_ComputerSystem
 $vmHost = Get-VMHost
 # Get-VMHost has no version of its own: the management service's file version is Hyper-V's.
 $hypervVersion = (Get-Item -LiteralPath (Join-Path $env:SystemRoot 'System32\vmms.exe')).VersionInfo.ProductVersion
