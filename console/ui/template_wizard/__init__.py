@@ -1,0 +1,1 @@
+"""The Create Template wizard (issue #4): Source, General, Preparation, Distribution, Summary."""
