@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,8 +36,10 @@ class Farm:
         self._lock = threading.RLock()   # a subprocess or a test thread may share one Farm
         from .providers import ProviderRepository
         from .tasks import TaskRepository
+        from .templates import TemplateRepository
         self.providers = ProviderRepository(self)
         self.tasks = TaskRepository(self)
+        self.templates = TemplateRepository(self)
         if connect:
             self.open()
 
@@ -122,6 +126,25 @@ class Farm:
                 raise FarmError(f"The farm file {self.path} could not be written.",
                                 "Check free disk space and that no other program locks the file.",
                                 str(exc)) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements as one transaction (a template with its versions and targets): all
+        or nothing. Integrity errors pass through for the repository to explain."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                    raise FarmError(f"The farm file {self.path} could not be written.",
+                                    "Check free disk space and that no other program locks the file.",
+                                    str(exc)) from exc
+                raise
+            conn.execute("COMMIT")
 
     def executemany(self, sql: str, rows: list[tuple]) -> None:
         """Many rows in one transaction: one disk sync for a whole batch."""

@@ -101,7 +101,27 @@ CREATE TABLE clones (
 );
 """
 
+# Issue #4 (templates): what the template rows need beyond migration 1 — the source's name and host
+# for display when the provider is unreachable, the preparation (JSON, never the join password), the
+# version maintenance started from, each version's checkpoint and size, and each target's copy
+# progress and local copy. Template names are unique in any case (ASCII here; the repository also
+# compares Unicode case-folded names).
+MIGRATION_2 = """
+ALTER TABLE templates ADD COLUMN source_vm_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE templates ADD COLUMN source_host TEXT NOT NULL DEFAULT '';
+ALTER TABLE templates ADD COLUMN preparation TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE templates ADD COLUMN maintenance_from INTEGER;
+ALTER TABLE template_versions ADD COLUMN snapshot_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE template_versions ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE distribution_targets ADD COLUMN fraction REAL NOT NULL DEFAULT 0;
+ALTER TABLE distribution_targets ADD COLUMN vm_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE distribution_targets ADD COLUMN folder TEXT NOT NULL DEFAULT '';
+ALTER TABLE distribution_targets ADD COLUMN updated TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX templates_name_nocase ON templates(name COLLATE NOCASE);
+CREATE INDEX pools_template ON pools(template_id);
+"""
+
 #: index i holds the script that moves the schema from version i to i + 1
-MIGRATIONS: list[str] = [MIGRATION_1]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
 
 SCHEMA_VERSION = len(MIGRATIONS)
