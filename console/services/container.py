@@ -16,6 +16,7 @@ from .events import EventBus
 from .provider_rules import lab_adapter_factory
 from .providers import AdapterFactory, ProviderService, default_adapter_factory
 from .tasks import TaskEngine
+from .templates import TemplateService
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Services:
     tasks: TaskEngine
     providers: ProviderService
     farm_path: Path
+    templates: TemplateService | None = None   # always set by build_services
     lab: Any = None                       # console.lab.Lab when built with lab=True
     interrupted: list[int] = field(default_factory=list)   # journal tasks marked at start()
     _lock: FarmLock | None = None
@@ -55,6 +57,8 @@ class Services:
         self._lock = FarmLock(self.farm_path)
         if self._lock.acquire():
             self.interrupted = self.store.tasks.mark_running_interrupted()
+            # targets a killed console left distributing/adding/removing: FAILED "Interrupted..."
+            self.templates.mark_interrupted()
         self._started = True
         self.providers.preload_adapters()     # adapter imports in a thread, not on the UI thread
         if self.lab is not None:
@@ -101,5 +105,6 @@ def build_services(farm_path: Path | None = None, lab: bool = False, lab_state: 
         from console.lab import Lab     # only when asked: the lab is not part of a production run
         lab_object = Lab(Path(lab_state) if lab_state is not None else default_lab_state(),
                          speed=lab_speed, spec=lab_world)
+    templates = TemplateService(farm, secret_store, engine, bus, providers)
     return Services(bus=bus, store=farm, secrets=secret_store, tasks=engine, providers=providers,
-                    farm_path=path, lab=lab_object)
+                    farm_path=path, templates=templates, lab=lab_object)

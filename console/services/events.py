@@ -112,3 +112,32 @@ class EventBus:
                 callback(event)
             except Exception:  # one broken view must not stop the task that reports
                 log.exception("event subscriber failed on %s", type(event).__name__)
+
+
+# -- Issue #4: templates (console/services/templates.py, distribution.py, maintenance.py) ----------
+@dataclass(frozen=True)
+class TemplateAdded:
+    """A template was saved (state creating at first). ``template`` is a copy, with versions and targets."""
+
+    template: Any
+
+
+@dataclass(frozen=True)
+class TemplateChanged:
+    """A template's state, versions, tags or targets changed. ``template`` is a copy as it was then."""
+
+    template: Any
+
+
+@dataclass(frozen=True)
+class TemplateRemoved:
+    template_id: int
+
+
+@dataclass(frozen=True)
+class DistributionTargetChanged:
+    """One distribution target changed (state, progress, fraction, version, error). Comes per progress
+    step, at most ~4 times a second per target during a copy: coalesce in views."""
+
+    template_id: int
+    target: Any
