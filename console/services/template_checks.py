@@ -7,13 +7,14 @@ import time
 from dataclasses import dataclass, field
 
 from console.adapters.base import NullReporter
-from console.domain.errors import AuthenticationError, UnreachableError
+from console.domain.errors import AuthenticationError, CapacityError, ConsoleError, UnreachableError
 from console.domain.inventory import VM, PowerState, Provider, ProviderKind, Snapshot
 from console.domain.prerequisites import (
     CheckStatus,
     PrerequisiteResult,
     SourceRequirements,
     evaluate_target,
+    required_free_bytes,
     unreachable_result,
 )
 
@@ -140,4 +141,14 @@ class TemplateChecks(TemplateSupport):
             report = await (await self._adapter(target)).test_target(requirements, NullReporter())
         except (UnreachableError, AuthenticationError) as exc:
             return unreachable_result(target.name, str(exc))
+        except CapacityError as exc:      # a full disk can stop the check itself from running
+            return [PrerequisiteResult(
+                "free-space", "Free space for the template",
+                f"at least {required_free_bytes(requirements.disk_bytes) / 1e9:.1f} GB",
+                "The disk is full", CheckStatus.FAILED,
+                f"Free space on {target.name}'s disk, then check again. ({exc.message})")]
+        except ConsoleError as exc:       # any other answer: a failed row with the sentence, not a raise
+            return [PrerequisiteResult("check", "Pre-flight check ran", "The check completes",
+                                       exc.message, CheckStatus.FAILED,
+                                       exc.hint or f"Look at {target.name}, then check again.")]
         return evaluate_target(requirements, report, delegation)

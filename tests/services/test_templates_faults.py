@@ -10,9 +10,12 @@ from template_kit import (  # noqa: F401
     start_services,
     target_named,
     tsvc_fixture,
+    vm_of,
     vms_named,
     wait_for,
 )
+
+from console.domain.prerequisites import CheckStatus, blocking
 
 from console.domain.errors import CancelledError, ValidationError
 from console.domain.tasks import TaskState
@@ -139,3 +142,13 @@ async def test_deleting_a_template_that_pools_use_is_refused_naming_them(tsvc):
     assert "Call Center, Sales Pool" in info.value.message
     assert tsvc.templates.get(tid).state is TemplateState.READY
     assert [t.kind for t in tsvc.tasks.active()] == []
+
+
+async def test_check_of_a_target_whose_disk_is_full_is_a_failed_row_not_an_error(tsvc):
+    """The pre-flight check on a full disk: a failed free-space row (the wizard shows it), no raise."""
+    hv01, hv02 = provider(tsvc, "HV01"), provider(tsvc, "HV02")
+    gold = vm_of(tsvc, "HV01", "Win11-Gold")
+    tsvc.lab.set_fault("HV02", "disk-full")
+    rows = await tsvc.templates.check_target(hv01.id, gold.id, hv02.id)
+    assert blocking(rows)
+    assert any(r.key == "free-space" and r.status is CheckStatus.FAILED for r in rows), rows
