@@ -157,13 +157,14 @@ class Distribution(TemplateChecks):
             return list(names.values())
         progress.export = 1.0
         progress.update(f"Copying to {len(targets)} target(s)")
+        # The concurrency bounds the copies (the source's disks and network), not the imports: a
+        # target's import is local to it, so its slot goes to the next copy as soon as its copy ends.
         slots = asyncio.Semaphore(max(1, template.concurrent_distribution))
 
         async def one(target: DistributionTarget) -> str | None:
             try:
-                async with slots:
-                    return await self._copy_to(ctx, template, number, export, requirements, target,
-                                               names[target.provider_id], progress)
+                return await self._copy_to(ctx, template, number, export, requirements, target,
+                                           names[target.provider_id], progress, slots)
             except asyncio.CancelledError:
                 if target.progress is TargetProgress.DISTRIBUTING:
                     self._target_failed(target, CANCELLED_BY_USER, number)
@@ -196,7 +197,7 @@ class Distribution(TemplateChecks):
 
     async def _copy_to(self, ctx: TaskContext, template: Template, number: int, export: TemplateExport,
                        requirements: SourceRequirements, target: DistributionTarget, name: str,
-                       progress: _Progress) -> str | None:
+                       progress: _Progress, slots: asyncio.Semaphore) -> str | None:
         """Copy, import, drop the previous version's copy: READY at ``number``. None, or the target's
         name when it failed (FAILED with the sentence; a partial copy is removed)."""
         if target.state is TargetState.READY and target.version == number and target.vm_id:
@@ -215,8 +216,9 @@ class Distribution(TemplateChecks):
             undo = ctx.add_undo(UndoAction(f"Remove the copy of template '{template.name}' v{number} on {name}",
                                            "remove-template-copy",
                                            {"provider_id": target.provider_id, "folder": folder, "vm_id": ""}))
-            ctx.info(f"{name}: copying {export.unc_folder} to {folder}")
-            await adapter.copy_template(export, folder, copy_id, reporter)
+            async with slots:
+                ctx.info(f"{name}: copying {export.unc_folder} to {folder}")
+                await adapter.copy_template(export, folder, copy_id, reporter)
             reporter.copying = False
             target.fraction = 1.0
             self._save_target(target)
