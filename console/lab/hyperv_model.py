@@ -3,13 +3,18 @@
 Plain data, no I/O and no locking of its own (the ``World`` lock guards it). Each object converts to
 and from its JSON form (``to_dict``/``from_dict``, the state folder's files) and, where the adapter
 sees it, to the document of console/adapters/hyperv/scripts/CONTRACT.md (``to_contract``, ``facts``).
+Template checkpoints, exports and copies are in ``template_model``; a host keeps the history of its
+fault switch (``fault_log``) so that a copy running meanwhile can tell when its host went away.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
+from .template_model import Checkpoint, HostFiles
+
 FAULTS = ("offline", "slow", "auth", "disk-full")
+FAULT_LOG_MAX = 32        # fault changes kept per host (a copy only looks at those since it started)
 STABLE_STATES = ("Running", "Off", "Saved", "Paused")
 TRANSITIONAL_STATES = ("Starting", "Stopping")
 
@@ -50,6 +55,7 @@ class VirtualMachine:
     disks: list[Disk] = field(default_factory=list)
     started_at: float | None = None       # epoch seconds of the last start (Running/Paused/Stopping)
     prev_state: str | None = None         # while Starting/Stopping: where an aborted operation returns
+    checkpoints: list[Checkpoint] = field(default_factory=list)     # oldest first
 
     @property
     def guest_agent(self) -> bool:
@@ -78,6 +84,8 @@ class VirtualMachine:
         d["started_at"] = self.started_at
         if self.prev_state:
             d["prev_state"] = self.prev_state
+        if self.checkpoints:
+            d["checkpoints"] = [c.to_dict() for c in self.checkpoints]
         return d
 
     @classmethod
@@ -87,7 +95,8 @@ class VirtualMachine:
                  version=d["version"], path=d["path"], switch=d["switch"],
                  integration_services=bool(d["integration_services"]), notes=d.get("notes", ""),
                  disks=[Disk.from_dict(x) for x in d.get("disks", [])],
-                 started_at=d.get("started_at"), prev_state=d.get("prev_state"))
+                 started_at=d.get("started_at"), prev_state=d.get("prev_state"),
+                 checkpoints=[Checkpoint.from_dict(c) for c in d.get("checkpoints", [])])
         if vm.state in TRANSITIONAL_STATES:
             # The lab stopped in the middle of an operation: the operation never completed.
             vm.state = vm.prev_state or "Off"
@@ -130,6 +139,27 @@ class SimHost:
     volumes: list[Volume] = field(default_factory=list)
     vms: dict[str, VirtualMachine] = field(default_factory=dict)    # by id, in creation order
     fault: str | None = None
+    files: HostFiles = field(default_factory=HostFiles)             # template exports and copies
+    fault_log: list[list] = field(default_factory=list)             # [[epoch seconds, fault], ...]
+
+    def __post_init__(self) -> None:
+        if not self.fault_log:
+            self.fault_log = [[0.0, self.fault]]       # as it has been "since forever"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "fault" and "fault_log" in self.__dict__ and value != self.__dict__.get("fault"):
+            self.fault_log.append([time.time(), value])
+            del self.fault_log[:-FAULT_LOG_MAX]
+        object.__setattr__(self, name, value)
+
+    def fault_at(self, when: float) -> str | None:
+        """The fault switch as it was at ``when`` (epoch seconds)."""
+        current = None
+        for t, fault in self.fault_log:
+            if t > when:
+                break
+            current = fault
+        return current
 
     @property
     def fqdn(self) -> str:
@@ -162,15 +192,23 @@ class SimHost:
                 best = v
         return best
 
-    def free_bytes(self, volume: Volume) -> int:
-        if self.fault == "disk-full":
-            return 0
+    def used_bytes(self, volume: Volume, now: float | None = None, exclude: object = None) -> int:
+        """Bytes in use on ``volume``: other files, VM disks, template exports and copies (``exclude``:
+        one copy job left out, to see how much room it has)."""
         used = volume.other_used_bytes
         for vm in self.vms.values():
             for d in vm.disks:
                 if self.volume_of(d.path) is volume:
                     used += d.file_bytes
-        return max(0, volume.size_bytes - used)
+        for path, nbytes in self.files.usage(now if now is not None else time.time(), exclude):
+            if self.volume_of(path) is volume:
+                used += nbytes
+        return used
+
+    def free_bytes(self, volume: Volume, now: float | None = None) -> int:
+        if self.fault == "disk-full":
+            return 0
+        return max(0, volume.size_bytes - self.used_bytes(volume, now))
 
     def facts(self) -> dict:
         """The Get-HostFacts document of CONTRACT.md."""
@@ -201,6 +239,8 @@ class SimHost:
             "volumes": [v.to_dict() for v in self.volumes],
             "fault": self.fault,
             "vms": [vm.to_dict() for vm in self.vms.values()],
+            "files": self.files.to_dict(),
+            "fault_log": [list(e) for e in self.fault_log],
         }
 
     @classmethod
@@ -213,7 +253,8 @@ class SimHost:
                 constrained_delegation=d.get("constrained_delegation"),
                 switches=[(s[0], s[1]) for s in d.get("switches", [])],
                 volumes=[Volume.from_dict(v) for v in d.get("volumes", [])],
-                fault=d.get("fault"))
+                fault=d.get("fault"), files=HostFiles.from_dict(d.get("files")),
+                fault_log=[list(e) for e in d.get("fault_log", [])])
         for v in d.get("vms", []):
             h.add_vm(VirtualMachine.from_dict(v))
         return h

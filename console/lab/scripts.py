@@ -29,6 +29,7 @@ DURATIONS = {
     "start": 4.0, "resume-saved": 3.0, "resume-paused": 0.5, "shutdown": 6.0, "turnoff": 1.0,
     "restart": 8.0, "inventory": 0.3, "facts": 0.5, "get-vm": 0.2, "noop": 0.2,
     "upload-chunk": 0.05, "invoke-uploaded": 0.05,
+    "unit": 1.0,          # one second: durations computed from sizes (template_timings) scale by it
 }
 
 
@@ -316,3 +317,10 @@ SCRIPTS: dict[str, Script] = {
     "Upload-Chunk": upload_chunk,
     "Invoke-Uploaded": invoke_uploaded,
 }
+
+# The template scripts (issue #4): imported last, they never import this module.
+from .template_copies import SCRIPTS as _TEMPLATE_COPIES
+from .template_scripts import SCRIPTS as _TEMPLATE_SOURCE
+
+SCRIPTS.update(_TEMPLATE_SOURCE)
+SCRIPTS.update(_TEMPLATE_COPIES)

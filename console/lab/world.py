@@ -5,7 +5,8 @@ Plain Python, no I/O except the state folder. Every read or change goes through 
 host's file atomically (temp file + ``os.replace``). Files:
 
     <state>/world.json          {"format": 1, "spec": {...} | null, "hosts": ["HV01", ...]}
-    <state>/hosts/<HOST>.json   one host: facts, fault switch, VMs
+    <state>/hosts/<HOST>.json   one host: facts, fault switch (and its history), VMs with their
+                                checkpoints, template exports and copies (``template_model``)
 
 One file per host keeps a change cheap in a 200-host benchmark world (a power action rewrites ~50 KB,
 not the whole world).
@@ -29,25 +30,32 @@ FORMAT = 1
 @dataclass(frozen=True)
 class WorldSpec:
     """Which world to build. ``WorldSpec()`` is the hand-made 4-host world; any other value builds a
-    generated world (``WorldSpec(hosts=200, vms_per_host=100, seed=1)`` for benchmarks)."""
+    generated world (``WorldSpec(hosts=200, vms_per_host=100, seed=1)`` for benchmarks).
+    ``template_ready``: every generated host is domain-joined, with Kerberos live migration and
+    constrained delegation to every other host, so that each one passes every template distribution
+    check; the first host also holds an Off "Win11-Gold" VM to make templates from."""
 
     hosts: int = 4
     vms_per_host: int | None = None
     seed: int = 0
+    template_ready: bool = False
 
     @property
     def is_default(self) -> bool:
         return self == WorldSpec()
 
     def to_dict(self) -> dict:
-        return {"hosts": self.hosts, "vms_per_host": self.vms_per_host, "seed": self.seed}
+        d = {"hosts": self.hosts, "vms_per_host": self.vms_per_host, "seed": self.seed}
+        if self.template_ready:
+            d["template_ready"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "WorldSpec":
         if not d:
             return cls()
         return cls(hosts=int(d.get("hosts", 4)), vms_per_host=d.get("vms_per_host"),
-                   seed=int(d.get("seed", 0)))
+                   seed=int(d.get("seed", 0)), template_ready=bool(d.get("template_ready", False)))
 
 
 

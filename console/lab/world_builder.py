@@ -153,7 +153,11 @@ def generated_world(spec: WorldSpec, now: float | None = None) -> World:
     names = [f"HV{i:0{width}d}" for i in range(1, spec.hosts + 1)]
     hosts: list[SimHost] = []
     for i, name in enumerate(names, start=1):
-        if i % 10 == 0:
+        if spec.template_ready:
+            # every host joined, delegating to every other one: each passes every distribution check
+            h = _domain_host(name, [p for p in names if p != name],
+                             lp=rng.choice((32, 48, 64)), mem_gib=rng.choice((256, 384, 512, 768)))
+        elif i % 10 == 0:
             h = _workgroup_host(name, lp=rng.choice((16, 24, 32)), mem_gib=rng.choice((128, 192, 256)))
         else:
             # delegation to two neighbours, as an administrator would configure per migration pair
@@ -171,6 +175,10 @@ def generated_world(spec: WorldSpec, now: float | None = None) -> World:
                          disk_gib=rng.choice((40, 64, 80, 127)), used_gib=round(rng.uniform(4, 40), 1),
                          uptime=rng.randrange(60, 40 * 86400), vm_id=vm_id, now=now))
         hosts.append(h)
+    if spec.template_ready and hosts:
+        # added last and without random draws: the seeded VMs above are not shifted by it
+        hosts[0].add_vm(_vm(hosts[0], "Win11-Gold", "Off", cpu=4, mem_gib=8, disk_gib=128, used_gib=24.6,
+                            notes="Golden image for template benchmarks", now=now))
     return World(hosts, spec)
 
 
