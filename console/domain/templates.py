@@ -161,7 +161,7 @@ class TemplatePlan:
     description: str = ""
     shutdown_consent: bool = False       # a running source may be shut down
     preparation: Preparation = field(default_factory=Preparation)
-    join_password: str = ""              # goes to the keyring (template:<id>:join), never the farm
+    join_password: str = field(default="", repr=False)   # to the keyring (template:<id>:join) only
     distribution_enabled: bool = False
     target_provider_ids: list[int] = field(default_factory=list)
     concurrent_distribution: int = 2

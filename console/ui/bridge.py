@@ -51,6 +51,12 @@ class ServicesBridge(QObject):
     certificateRejected = Signal(int, object)
     #: an operation started from the UI failed: what was tried, the sentence, the hint
     operationFailed = Signal(str, str, str)
+    # ----- templates (issue #4) -----
+    templateAdded = Signal(object)                   # Template
+    templateChanged = Signal(object)                 # Template
+    templateRemoved = Signal(int)                    # template id
+    #: one target's state or copy progress: several a second per target (the tree model coalesces)
+    distributionTargetChanged = Signal(int, object)  # template id, DistributionTarget
 
     def __init__(self, services, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +99,19 @@ class ServicesBridge(QObject):
         elif isinstance(event, ev.ProviderRemoved):
             self._inventories.pop(event.provider_id, None)
             self.providerRemoved.emit(event.provider_id)
+        else:
+            self._on_template_event(event)
+
+    # ----- templates (issue #4) -----
+    def _on_template_event(self, event: Any) -> None:
+        if isinstance(event, ev.DistributionTargetChanged):
+            self.distributionTargetChanged.emit(event.template_id, event.target)
+        elif isinstance(event, ev.TemplateChanged):
+            self.templateChanged.emit(event.template)
+        elif isinstance(event, ev.TemplateAdded):
+            self.templateAdded.emit(event.template)
+        elif isinstance(event, ev.TemplateRemoved):
+            self.templateRemoved.emit(event.template_id)
 
     def _deliver_inventory_of(self, provider_id: int) -> None:
         inventory = self._inventories.pop(provider_id, None)

@@ -157,6 +157,8 @@ class DetailsPanel(QTabWidget):
         self.empty.hide()
         self._pages: tuple[QWidget, ...] = (self.empty,)
 
+        #: called with the TemplateDetails when it is first built (the window connects its signals)
+        self.on_template_view = None
         self._timer = QTimer(self, singleShot=True, interval=100)
         self._timer.timeout.connect(self.refresh)
         for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved):
@@ -229,6 +231,28 @@ class DetailsPanel(QTabWidget):
         return last
 
     @property
+    def template_view(self):
+        """The template tabs (template_details.py), built when a template is first shown."""
+        view = self.__dict__.get("_template_view")
+        if view is None:
+            from console.ui.template_details import TemplateDetails
+            view = self._template_view = TemplateDetails(self.model, self)
+            for page in view.pages:
+                page.hide()
+            self._pages = (*self._pages, *view.pages)
+            if self.on_template_view is not None:
+                self.on_template_view(view)
+        return view
+
+    def show_template_tab(self, which: str) -> None:
+        """Bring a template's tab to the front: "general", "versions" or "distribution"."""
+        view = self.template_view
+        page = {"general": view.general, "versions": view.versions_page,
+                "distribution": view.distribution_page}[which]
+        if self.indexOf(page) >= 0:
+            self.setCurrentWidget(page)
+
+    @property
     def key(self) -> str:
         return self._key
 
@@ -265,6 +289,15 @@ class DetailsPanel(QTabWidget):
         if node is None:
             self.empty.setText("Select a provider, host or virtual machine in the tree.")
             self._set_pages([(self.empty, "Details")], keep_tab)
+            return
+        if node.kind in (NodeKind.TEMPLATE, NodeKind.VERSION):
+            self._set_pages(self.template_view.show(node), keep_tab)
+            if node.kind is NodeKind.VERSION and not keep_tab:
+                self.setCurrentWidget(self.template_view.versions_page)
+                self.template_view.select_version(node.obj.number)
+            return
+        if node.kind is NodeKind.GROUP and node.key == GROUP_TEMPLATES and self.model.templates():
+            self._set_pages(self.template_view.show_list(), keep_tab)
             return
         if node.kind is NodeKind.GROUP:
             if node.key == GROUP_PROVIDERS:

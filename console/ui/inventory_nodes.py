@@ -14,6 +14,8 @@ class NodeKind(enum.IntEnum):
     HOST = 3
     VM = 4
     CLUSTER = 5       # a Nutanix cluster: between a Prism provider and its hosts
+    TEMPLATE = 6      # under the Templates group (template_nodes.py)
+    VERSION = 7       # a template's version, under its template
 
 
 class Node:

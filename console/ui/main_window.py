@@ -17,6 +17,7 @@ from console.ui.inventory_model import InventoryModel, Node, NodeKind
 from console.ui.inventory_tree import InventoryTree
 from console.ui.tasks_dock import TasksDock
 from console.ui.tasks_model import TasksModel
+from console.ui.template_actions import TemplateCommands
 from console.ui.vm_commands import VMCommands
 from console.ui.window_actions import WindowActions
 from console.ui.window_layout import LayoutMemory
@@ -66,6 +67,7 @@ class MainWindow(LayoutMemory, QMainWindow):
         self.vm_commands = VMCommands(self)
         self.actions = WindowActions(self)
         self.toolbar = self.actions.build_menus_and_toolbar(self.tasks_dock)
+        self.template_commands = TemplateCommands(self, self.actions.templates)
         self._connect_actions()
 
         self.providers_label = self._status_label("providersStatus", "Providers status")
@@ -146,6 +148,7 @@ class MainWindow(LayoutMemory, QMainWindow):
         bridge.vmRemoved.connect(self.inventory.remove_vm)
         bridge.certificateRejected.connect(self.vm_commands.certificate_rejected)
         bridge.operationFailed.connect(self.show_error)
+        self.template_commands.attach(services, bridge)
         if services.lab is not None:
             self.setWindowTitle(f"{APP_NAME} (lab)")
         self.secrets_label.setVisible(not services.secrets.persistent)
@@ -364,7 +367,7 @@ class MainWindow(LayoutMemory, QMainWindow):
             self.tasks_dock.copy_lines(self.services.tasks.log_lines(task_id))
 
     def _tree_menu(self, node, global_pos) -> None:
-        menu = self.actions.context_menu(node)
+        menu = self.actions.context_menu(node, self.template_commands)
         if menu is not None:
             menu.popup(global_pos)
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 from console.domain.inventory import PowerAction
 from console.ui import icons
 from console.ui.inventory_model import GROUP_PROVIDERS, Node, NodeKind
+from console.ui.template_actions import TemplateActions
 
 #: the provider's capability flags (services' Capabilities) by provider id, None when unknown
 CapabilitiesOf = Callable[[int], object]
@@ -63,6 +64,7 @@ class WindowActions:
                               QKeySequence(QKeySequence.StandardKey.Delete),
                               "Remove the selected provider from the console (its VMs are not touched)")
         self.about = _action(window, "actionAbout", "&About VDI Console")
+        self.templates = TemplateActions(window)
         self.toggle_tasks: QAction | None = None     # from the dock's toggleViewAction
 
     def build_menus_and_toolbar(self, tasks_dock) -> QToolBar:
@@ -93,6 +95,9 @@ class WindowActions:
         actions_menu.addSeparator()
         actions_menu.addAction(self.refresh_provider)
         actions_menu.addAction(self.delete)
+        templates_menu = bar.addMenu("&Templates")
+        templates_menu.setObjectName("menuTemplates")
+        self.templates.add_to_menu(templates_menu)
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
         help_menu.addAction(self.about)
@@ -109,6 +114,7 @@ class WindowActions:
         toolbar.addSeparator()
         toolbar.addAction(self.snapshot)
         toolbar.addAction(self.clone)
+        self.templates.add_to_toolbar(toolbar)
         for action in toolbar.actions():
             if not action.objectName():
                 continue    # a separator: its widget's class is private, and wrapping it makes PySide
@@ -139,6 +145,7 @@ class WindowActions:
         self.delete.setEnabled(connected and node is not None and node.kind is NodeKind.PROVIDER)
         self.add_provider.setEnabled(connected)
         self.refresh.setEnabled(connected)
+        self.templates.update(node, connected)
 
     def _update_vm_actions(self, node: Node | None, connected: bool,
                            capabilities_of: CapabilitiesOf | None) -> None:
@@ -160,11 +167,13 @@ class WindowActions:
             else:
                 action.setToolTip(action.statusTip())
 
-    def context_menu(self, node: Node | None) -> QMenu | None:
+    def context_menu(self, node: Node | None, template_commands=None) -> QMenu | None:
         if node is None:
             return None
         menu = QMenu(self.window)
         menu.setObjectName("treeContextMenu")
+        if template_commands is not None and self.templates.fill_context_menu(node, menu, template_commands):
+            return menu
         if node.kind is NodeKind.GROUP:
             if node.key != GROUP_PROVIDERS:
                 return None
@@ -179,6 +188,8 @@ class WindowActions:
                 menu.addAction(action)
             if vm_actions:
                 menu.addSeparator()
+            menu.addAction(self.templates.new_template)
+            menu.addSeparator()
             menu.addAction(self.refresh_provider)
         elif node.kind is NodeKind.PROVIDER:
             menu.addAction(self.refresh_provider)

@@ -177,3 +177,13 @@ def test_accounts_refused(raw, words):
         check_account(raw)
     assert info.value.field == "join_account"
     assert words in info.value.message, info.value.message
+
+
+def test_join_password_never_appears_in_a_repr():
+    """Plans and wizard states end up in log lines and tracebacks: the password must not."""
+    from console.domain.templates import TemplatePlan
+    from console.ui.template_wizard.state import WizardState
+    plan = TemplatePlan(1, "vm", "Gold", join_password="S3cret-Join!")
+    state = WizardState()
+    state.join_password = "S3cret-Join!"
+    assert "S3cret-Join!" not in repr(plan) and "S3cret-Join!" not in repr(state)

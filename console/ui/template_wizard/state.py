@@ -70,7 +70,7 @@ class WizardState:
     domain: str = ""
     organizational_unit: str = ""
     join_account: str = ""
-    join_password: str = ""
+    join_password: str = field(default="", repr=False)   # never in a repr (logs, tracebacks)
     local_administrator: str = "Administrator"
     owner: str = ""
     organization: str = ""
