@@ -18,7 +18,8 @@ RETRY_KINDS = ("vm-power", "vm-snapshot", "vm-clone", "vm-delete")
 
 
 def retryable(task) -> bool:
-    return task.state in RETRY_STATES and task.kind in RETRY_KINDS
+    """VM tasks retry through the providers, template tasks (kind template-*) through the templates."""
+    return task.state in RETRY_STATES and (task.kind in RETRY_KINDS or task.kind.startswith("template-"))
 
 
 class TasksDock(QDockWidget):

@@ -112,7 +112,11 @@ class VMCommands:
     def retry(self, task_id: int):
         if self.window.bridge is None:
             return None
-        return self._start(self.window.services.providers.retry, task_id, what="Retry task")
+        services = self.window.services
+        task = services.tasks.get(task_id)
+        if task is not None and task.kind.startswith("template-"):
+            return self._start(services.templates.retry, task_id, what="Retry task")
+        return self._start(services.providers.retry, task_id, what="Retry task")
 
     def _start(self, fn, *args, what: str):
         task = self.window.bridge.call(fn, *args, what=what)

@@ -315,3 +315,23 @@ def test_add_target_runs_the_check_and_refuses_a_failing_host(qtbot, lab_window,
     [add] = started_by(services, dialog.ok_button.click)
     assert wait_task(qtbot, services, add).state is TaskState.SUCCEEDED
     qtbot.waitUntil(lambda: view.target_model.row_of(hv03) >= 0, timeout=3000)
+
+
+def test_retry_in_the_tasks_dock_runs_a_failed_template_task_again(qtbot, lab_window, services):
+    """The dock's Retry is for template tasks too: they go to the templates, not the providers."""
+    from console.ui.tasks_dock import retryable
+    window = lab_window
+    services.lab.arm_fault("HV03", "disk-full", script="Start-TemplateCopy")    # halfway through its copy
+    template, _task = create_template(qtbot, window, services, targets=("HV03",))
+    hv03 = provider_named(window, "HV03").id
+    task = services.templates.retry_target(template.id, hv03)
+    qtbot.waitUntil(lambda: services.tasks.get(task.id).state.finished, timeout=60000)
+    failed = services.tasks.get(task.id)
+    assert failed.state is TaskState.FAILED and retryable(failed)
+
+    services.lab.set_fault("HV03", None)
+    started = started_by(services, lambda: window.tasks_dock.retryRequested.emit(failed.id))
+    assert len(started) == 1 and started[0].kind == failed.kind
+    qtbot.waitUntil(lambda: services.tasks.get(started[0].id).state.finished, timeout=60000)
+    assert services.tasks.get(started[0].id).state is TaskState.SUCCEEDED
+    assert services.templates.get(template.id).target(hv03).version == 1
