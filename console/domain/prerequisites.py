@@ -50,6 +50,7 @@ class SourceRequirements:
     disk_bytes: int          # bytes of the template's disks (what a copy needs)
     config_unc: str = ""     # \\\\HV01.corp.example.com\\D$\\...\\<id>.vmcx, for Compare-VM
     vm_id: str = ""
+    vhd_folder_unc: str = ""  # the source VM's disk folder through its share: Compare-VM -VhdSourcePath
 
 
 @dataclass

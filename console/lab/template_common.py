@@ -135,6 +135,27 @@ def host_by_name(world, name: str) -> SimHost | None:
 
 # ------------------------------------------------------------------------------------ VMs
 
+def chain_bytes(host: SimHost, vm: VirtualMachine) -> int:
+    """Get-TemplateRequirements' disk_bytes: every file of each disk's chain (a differencing disk and
+    its parents up to the base disk, each file once), as Get-VHD's FileSize and ParentPath give it. A
+    parent that is no disk of a VM on this host is not known to the lab and counts 0."""
+    files = {d.path.lower(): d for v in host.vms.values() for d in v.disks}
+    seen: set[str] = set()
+    total = 0
+    for disk in vm.disks:
+        current = disk
+        while current is not None and current.path.lower() not in seen:
+            seen.add(current.path.lower())
+            total += current.file_bytes
+            current = files.get(current.parent_path.lower()) if current.parent_path else None
+    return total
+
+
+def vhd_folder(vm: VirtualMachine) -> str:
+    """The folder of the VM's first disk ("" without disks): Compare-VM -VhdSourcePath's folder."""
+    return vm.disks[0].path.rsplit("\\", 1)[0] if vm.disks else ""
+
+
 def image_of(vm: VirtualMachine) -> VmImage:
     return VmImage(vm_id=vm.id, name=vm.name, cpu_count=vm.cpu_count, memory_bytes=vm.memory_bytes,
                    generation=vm.generation, version=vm.version, switch=vm.switch,
@@ -214,12 +235,17 @@ def vdi_error(message: str, fqid: str, category: str, target: str = "") -> PSErr
     return PSError(message, fqid, category, "System.InvalidOperationException", target)
 
 
+def folder_pattern(parent: str) -> str:
+    """``Assert-VdiFolder``'s regular expression (_VdiError.ps1): X:\\...\\<parent>\\<name>, the
+    ``parent`` folder possibly at the drive's root (X:\\<parent>\\<name>), no "." or ".." segment."""
+    return rf"^[A-Za-z]:(?!.*\\\.\.?(\\|$))\\(.+\\)?{re.escape(parent)}\\[^\\]+$"
+
+
 def console_folder(params: dict, key: str, parent: str) -> str:
     """``Assert-VdiFolder``: a folder the scripts remove recursively must be one the console made,
-    directly under a ``parent`` folder (X:\\...\\<parent>\\<name>)."""
+    directly under a ``parent`` folder (X:\\...\\<parent>\\<name> or X:\\<parent>\\<name>)."""
     folder = text_param(params, key).rstrip("\\")
-    pattern = rf"^[A-Za-z]:\\.+\\{re.escape(parent)}\\[^\\]+$"
-    if not re.match(pattern, folder, re.IGNORECASE) or re.search(r"\\\.\.?(\\|$)", folder):
+    if not re.match(folder_pattern(parent), folder, re.IGNORECASE):
         raise vdi_error(f"'{folder}' is not a {parent} folder of the console.", "VdiFolderRefused",
                         "InvalidArgument", folder)
     return folder

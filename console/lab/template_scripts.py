@@ -14,6 +14,7 @@ from .powershell import PSError
 from .template_common import (
     NETWORK_PATH_NOT_FOUND,
     can_read_share,
+    chain_bytes,
     console_folder,
     disk_full,
     folder_name_param,
@@ -31,10 +32,14 @@ from .template_common import (
     text_param,
     timed,
     to_unc,
+    vhd_folder,
     vm_or_error,
 )
 from .template_model import Checkpoint, Export
 from .template_timings import export_seconds
+
+#: Compare-VM's incompatibility for a disk it cannot find (the lab's figure and sentence)
+MISSING_DISK = 40010
 
 _SERVICES = ("Heartbeat", "Shutdown", "Key-Value Pair Exchange", "Guest Service Interface",
              "Time Synchronization", "VSS")
@@ -60,8 +65,14 @@ def get_template_source(ctx, params: dict) -> object:
     timed(ctx, "read")
     with ctx.world.lock:
         vm = vm_or_error(host_of(ctx), vm_id)
-        services = [{"name": n, "enabled": n != "Guest Service Interface"
-                     and (vm.integration_services or n not in _NEED_GUEST)} for n in _SERVICES]
+        services = []
+        for n in _SERVICES:
+            enabled = n != "Guest Service Interface" and (vm.integration_services or n not in _NEED_GUEST)
+            # PrimaryStatusDescription: only a running VM's guest answers; one without integration
+            # services leaves the services still enabled (Time Synchronization) without contact
+            status = ("" if vm.state != "Running" or not enabled
+                      else "OK" if vm.integration_services else "No Contact")
+            services.append({"name": n, "enabled": enabled, "status": status})
         return {"vm": vm.to_contract(), "integration_services": services,
                 "checkpoints": [c.to_contract() for c in vm.checkpoints]}
 
@@ -74,8 +85,9 @@ def get_template_requirements(ctx, params: dict) -> object:
         vm = vm_or_error(host, vm_id)
         return {"computer_name": host.name, "fqdn": host.fqdn, "domain": host.domain,
                 "folder_path": host.vm_path, "switch_name": vm.switch,
-                "disk_bytes": sum(d.file_bytes for d in vm.disks),
-                "config_unc": to_unc(host, f"{vm.path}\\{image_of(vm).config_file}"), "vm_id": vm.id}
+                "disk_bytes": chain_bytes(host, vm),
+                "config_unc": to_unc(host, f"{vm.path}\\{image_of(vm).config_file}"), "vm_id": vm.id,
+                "vhd_folder_unc": to_unc(host, vhd_folder(vm)) if vm.disks else ""}
 
 
 # ------------------------------------------------------------------------------------ 3-6
@@ -255,7 +267,20 @@ def _compare(world, host, source: dict, config_unc: str) -> dict:
         vm = src_host.vm_by_id(vm_id)
     if vm is None or (local and not same_path(local.rsplit("\\Virtual Machines\\", 1)[0], vm.path)):
         return {"ran": False, "error": f"Could not find file '{config_unc}'.", "incompatibilities": []}
-    return {"ran": True, "error": "", "incompatibilities": incompatibilities(image_of(vm), host)}
+    return {"ran": True, "error": "",
+            "incompatibilities": _missing_disks(world, host, src_host, vm, source) + incompatibilities(image_of(vm), host)}
+
+
+def _missing_disks(world, host, src_host, vm, source: dict) -> list[dict]:
+    """The configuration names its disks by the source's local paths: another host finds them only in
+    the folder given as -VhdSourcePath (by file name), and the source host itself at those paths."""
+    if host is src_host:
+        return []
+    vhd_host, local = from_unc(world, str(source.get("vhd_folder_unc") or ""))
+    return [{"message_id": MISSING_DISK, "message": f"Could not find the virtual hard disk '{d.path}'.",
+             "source": "Hard Drive"}
+            for d in vm.disks
+            if vhd_host is not src_host or not same_path(d.path.rsplit("\\", 1)[0], local)]
 
 
 SCRIPTS = {

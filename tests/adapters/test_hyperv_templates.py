@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 
 import pytest
 
 from console.adapters.base import TemplateExport
 from console.adapters.hyperv import HyperVAdapter
-from console.adapters.hyperv.scripts import build_script, plan_run
+from console.adapters.hyperv.scripts import build_script, plan_run, script_text
 from console.adapters.hyperv.templates import _incompatible
 from console.domain import errors as e
-from console.domain.inventory import ConnectionSettings, PowerState, ProviderKind, WinRMTransport
+from console.domain.inventory import (
+    ConnectionSettings,
+    PowerState,
+    ProviderKind,
+    WinRMTransport,
+)
 from console.lab import HOSTILE_NAMES
-
+from console.lab.template_common import folder_pattern
 
 SPEED = 200.0
 TEMPLATE_SCRIPTS = ("Get-TemplateSource", "Get-TemplateRequirements", "New-TemplateCheckpoint",
@@ -72,6 +78,50 @@ def test_every_template_script_builds_with_its_helpers():
     assert not plan_run("Get-TemplateCopy", {"copy_id": "12-v3-7", "folder": _target_folder()}).chunked
 
 
+@pytest.mark.parametrize("vm_path", ["D:\\Hyper-V", "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V"])
+def test_cleanup_scripts_fit_one_command_line_with_a_long_template_name(vm_path):
+    # CONTRACT.md: the chunked upload writes to $env:TEMP, which fails on a full disk, and these are what
+    # clean a full disk up (and Get-TemplateCopy is polled). A 64-character name, version 999.
+    folder = f"{vm_path}\\VDI-Templates\\{'N' * 64}-v999"
+    copy_id = "123456-v999-123456"
+    assert not plan_run("Get-TemplateCopy", {"copy_id": copy_id, "folder": folder}).chunked
+    assert not plan_run("Stop-TemplateCopy", {"copy_id": copy_id, "folder": folder}).chunked
+    assert not plan_run("Remove-TemplateCopy",
+                        {"folder": folder, "vm_id": "8d6f2f7e-1c3a-4b8e-9f00-2a1b3c4d5e6f"}).chunked
+
+
+def test_scripts_use_the_audited_properties_and_parameters():
+    # the disk chain (audit item 2), the disks through the share (3), the guest's answer (4)
+    assert "$vhd.ParentPath" in script_text("Get-TemplateRequirements")
+    assert "VhdSourcePath" in script_text("Test-TemplateTarget")
+    assert "PrimaryStatusDescription" in script_text("Get-TemplateSource")
+
+
+@pytest.mark.parametrize("folder, parent, accepted", [
+    ("D:\\Hyper-V\\VDI-Templates\\Gold-v1", "VDI-Templates", True),
+    ("D:\\VDI-Templates\\Gold-v1", "VDI-Templates", True),            # a VM path at the drive's root
+    ("e:\\vdi-export\\Gold-v1", "VDI-Export", True),
+    ("D:\\a\\b\\VDI-Export\\Gold v1 (Ü)", "VDI-Export", True),
+    ("D:\\VDI-Templates", "VDI-Templates", False),
+    ("D:\\", "VDI-Templates", False),
+    ("D:\\Hyper-V", "VDI-Templates", False),
+    ("D:\\Hyper-V\\VDI-Templates\\..", "VDI-Templates", False),
+    ("D:\\..\\VDI-Templates\\x", "VDI-Templates", False),
+    ("D:\\.\\VDI-Templates\\x", "VDI-Templates", False),
+    ("D:\\Hyper-V\\VDI-Templates\\x\\y", "VDI-Templates", False),
+    ("D:\\xVDI-Templates\\y", "VDI-Templates", False),
+    ("\\\\HV01\\D$\\VDI-Templates\\x", "VDI-Templates", False),
+    ("D:\\Hyper-V\\VDI-Templates\\x", "VDI-Export", False),
+])
+def test_folder_check_of_the_scripts_and_the_lab_agree(folder, parent, accepted):
+    # Assert-VdiFolder's pattern as written in _VdiError.ps1 (PowerShell's -match ignores case), with
+    # $Parent filled in: .NET and Python read this pattern alike.
+    line = next(ln for ln in script_text("Remove-TemplateCopy").splitlines() if "-notmatch" in ln)
+    pattern = line.split('"')[1].replace("$Parent", re.escape(parent))
+    assert bool(re.match(pattern, folder, re.IGNORECASE)) is accepted
+    assert bool(re.match(folder_pattern(parent), folder, re.IGNORECASE)) is accepted
+
+
 def test_hostile_parameters_travel_only_as_base64():
     for name in ("New-TemplateCheckpoint", "Import-TemplateCopy", "Export-TemplateCheckpoint"):
         for command in plan_run(name, {"name": HOSTILE, "vm_name": HOSTILE, "folder_name": HOSTILE}).commands:
@@ -91,8 +141,14 @@ async def test_template_source_lists_services_and_checkpoints(fast):
     assert set(gold.integration_services) == {"Heartbeat", "Shutdown", "Key-Value Pair Exchange",
                                               "Guest Service Interface", "Time Synchronization", "VSS"}
     assert gold.integration_services["Shutdown"] and not gold.integration_services["Guest Service Interface"]
+    assert set(gold.integration_status.values()) == {""}            # off: the guest cannot be asked
     firewall = await adapter.template_source(_vm_id(lab, "HV01", "Appliance-Firewall"))
     assert not firewall.integration_services["Shutdown"] and not firewall.integration_services["Heartbeat"]
+    # running without integration services: enabled on the host, but nothing answers in the guest
+    assert firewall.integration_status["Time Synchronization"] == "No Contact"
+    assert firewall.integration_status["Heartbeat"] == ""
+    rdsh = await adapter.template_source(_vm_id(lab, "HV01", "RDSH-2022"))
+    assert rdsh.integration_status["Heartbeat"] == rdsh.integration_status["Shutdown"] == "OK"
 
 
 @pytest.mark.asyncio
@@ -104,6 +160,14 @@ async def test_source_requirements(fast):
     assert req.folder_path == "D:\\Hyper-V" and req.switch_name == "vSwitch-LAN" and req.vm_id == vm_id
     assert req.disk_bytes > 20 * 1000 ** 3
     assert req.config_unc.startswith("\\\\HV01.corp.example.com\\D$\\") and req.config_unc.endswith(".vmcx")
+    assert req.vhd_folder_unc == "\\\\HV01.corp.example.com\\D$\\Hyper-V\\Virtual Hard Disks"
+    # a differencing disk counts with its parent (an export copies the whole chain)
+    pool = await connect("HV01").source_requirements(_vm_id(lab, "HV01", "Win11-Pool-01"))
+    with lab.world.lock:
+        hv01 = lab.world.host("HV01")
+        files = [hv01.vm_by_id(_id).disks[0].file_bytes
+                 for _id in (_vm_id(lab, "HV01", "Win11-Pool-01"), req.vm_id)]
+    assert pool.disk_bytes == sum(files) and req.disk_bytes == files[1]
 
 
 @pytest.mark.asyncio
@@ -175,6 +239,7 @@ async def test_target_check_same_domain_and_workgroup(fast):
     assert hv02.computer_name == "HV02" and hv02.part_of_domain and hv02.folder_exists
     assert "vSwitch-LAN" in hv02.switches and hv02.live_migration_authentication == "Kerberos"
     assert hv02.compare_ran and hv02.free_bytes > 0
+    assert hv02.incompatibilities == []       # the disks found through -VhdSourcePath (no 40010)
     hv04 = await connect("HV04").test_target(req)
     assert not hv04.part_of_domain and not hv04.compare_ran
     assert hv04.compare_error.startswith("Access is denied.") and hv04.constrained_delegation is None

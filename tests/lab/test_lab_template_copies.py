@@ -217,11 +217,22 @@ def test_folders_outside_the_consoles_are_refused(lab):
     for script, params in (
             ("Start-TemplateCopy", {"copy_id": "x", "folder": "D:\\", "source_unc_folder": "\\\\HV01\\D$\\x"}),
             ("Stop-TemplateCopy", {"copy_id": "x", "folder": "D:\\Hyper-V"}),
-            ("Remove-TemplateCopy", {"folder": "D:\\VDI-Templates\\x", "vm_id": ""}),
+            ("Remove-TemplateCopy", {"folder": "D:\\VDI-Templates", "vm_id": ""}),
+            ("Remove-TemplateCopy", {"folder": "D:\\..\\VDI-Templates\\x", "vm_id": ""}),
             ("Remove-TemplateCopy", {"folder": "D:\\Hyper-V\\VDI-Templates\\..", "vm_id": ""}),
             ("Remove-TemplateExport", {"folder": "D:\\Hyper-V\\Win11-Gold"})):
         err = fails(h, script, params)
         assert err["fqid"] == "VdiFolderRefused" and err["category"] == "InvalidArgument", script
+
+
+def test_folders_at_a_drive_root_are_the_consoles(lab):
+    # a host whose VM path is D:\ keeps its copies in D:\VDI-Templates\<name> (audit item 14)
+    h = lab.host("HV02")
+    folder = "D:\\VDI-Templates\\Gold-v1"
+    assert call(h, "Stop-TemplateCopy", {"copy_id": "x", "folder": folder}) == {"stopped": False}
+    assert call(h, "Remove-TemplateCopy", {"folder": folder, "vm_id": ""}) == {"removed": False}
+    assert call(lab.host("HV01"), "Remove-TemplateExport", {"folder": "D:\\VDI-Export\\Gold-v1"}) == \
+        {"removed": False}
 
 
 def test_remove_refuses_a_vm_outside_the_folder(lab):

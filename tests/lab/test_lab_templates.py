@@ -66,6 +66,16 @@ def test_source_lists_integration_services_and_checkpoints(lab):
     bare = call(h, "Get-TemplateSource", {"vm_id": gold(lab, name="Appliance-Firewall")["id"]})
     off = {s["name"] for s in bare["integration_services"] if not s["enabled"]}
     assert off == {"Heartbeat", "Shutdown", "Key-Value Pair Exchange", "VSS", "Guest Service Interface"}
+    # PrimaryStatusDescription: "" while the VM is off or the service disabled; a running guest without
+    # integration services does not answer the one left enabled
+    assert {s["status"] for s in doc["integration_services"]} == {""}
+    assert {s["name"]: s["status"] for s in bare["integration_services"]} == {
+        "Heartbeat": "", "Shutdown": "", "Key-Value Pair Exchange": "", "Guest Service Interface": "",
+        "Time Synchronization": "No Contact", "VSS": ""}
+    running = call(h, "Get-TemplateSource", {"vm_id": gold(lab, name="RDSH-2022")["id"]})
+    assert {s["name"]: s["status"] for s in running["integration_services"]} == {
+        "Heartbeat": "OK", "Shutdown": "OK", "Key-Value Pair Exchange": "OK", "Guest Service Interface": "",
+        "Time Synchronization": "OK", "VSS": "OK"}
     err = fails(h, "Get-TemplateSource", {"vm_id": "00000000-0000-0000-0000-000000000001"})
     assert "unable to find a virtual machine" in err["message"]
 
@@ -79,7 +89,12 @@ def test_requirements_document(lab):
         "disk_bytes": vm["disks"][0]["file_bytes"],
         "config_unc": f"\\\\HV01.corp.example.com\\D$\\Hyper-V\\Win11-Gold\\Virtual Machines\\"
                       f"{vm['id'].upper()}.vmcx",
-        "vm_id": vm["id"]}
+        "vm_id": vm["id"], "vhd_folder_unc": "\\\\HV01.corp.example.com\\D$\\Hyper-V\\Virtual Hard Disks"}
+    # a differencing disk counts with its parent, up the chain (Get-VHD FileSize, ParentPath)
+    pool = gold(lab, name="Win11-Pool-01")
+    assert pool["disks"][0]["parent_path"] == vm["disks"][0]["path"]
+    pool_req = call(lab.host("HV01"), "Get-TemplateRequirements", {"vm_id": pool["id"]})
+    assert pool_req["disk_bytes"] == pool["disks"][0]["file_bytes"] + vm["disks"][0]["file_bytes"]
     wg = call(lab.host("HV04"), "Get-TemplateRequirements", {"vm_id": gold(lab, "HV04", "Lab-Linux")["id"]})
     assert wg["domain"] == "WORKGROUP" and wg["fqdn"] == "HV04"
     assert wg["config_unc"].startswith("\\\\HV04\\C$\\ProgramData\\")
@@ -208,6 +223,21 @@ def test_target_check_domain_host_passes(lab):
     assert rep["compare"] == {"ran": True, "error": "", "incompatibilities": []}
     same = call(lab.host("HV01"), "Test-TemplateTarget", {"source": src, "required_bytes": 1})
     assert same["compare"]["ran"] is True                      # the source host as its own target
+
+
+def test_target_check_without_the_disk_folder_misses_the_disks(lab):
+    # Compare-VM without -VhdSourcePath looks for the disks at the source's local paths: another host
+    # does not have them (the source host itself does)
+    src = _source(lab)
+    del src["vhd_folder_unc"]
+    rep = call(lab.host("HV02"), "Test-TemplateTarget", {"source": src, "required_bytes": 1})
+    [item] = rep["compare"]["incompatibilities"]
+    assert item["message_id"] == 40010 and "Win11-Gold.vhdx" in item["message"]
+    same = call(lab.host("HV01"), "Test-TemplateTarget", {"source": src, "required_bytes": 1})
+    assert same["compare"]["incompatibilities"] == []
+    src["vhd_folder_unc"] = "\\\\HV01.corp.example.com\\D$\\Elsewhere"
+    rep = call(lab.host("HV02"), "Test-TemplateTarget", {"source": src, "required_bytes": 1})
+    assert [i["message_id"] for i in rep["compare"]["incompatibilities"]] == [40010]
 
 
 def test_target_check_workgroup_host_fails(lab):

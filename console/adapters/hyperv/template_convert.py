@@ -7,9 +7,18 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from console.adapters.base import TemplateExport, TemplateSource
-from console.domain.errors import CapacityError, ConsoleError, PrerequisiteError, UnreachableError
+from console.domain.errors import (
+    CapacityError,
+    ConsoleError,
+    PrerequisiteError,
+    UnreachableError,
+)
 from console.domain.inventory import Snapshot
-from console.domain.prerequisites import Incompatibility, SourceRequirements, TargetReport
+from console.domain.prerequisites import (
+    Incompatibility,
+    SourceRequirements,
+    TargetReport,
+)
 
 from .convert import _bad, _list, vm
 
@@ -30,9 +39,11 @@ def checkpoints(doc: Any, host: str) -> list[Snapshot]:
 
 def template_source(doc: Any, host_name: str, host: str) -> TemplateSource:
     try:
-        services = {str(s["name"]): bool(s.get("enabled")) for s in _list(doc.get("integration_services"))}
+        listed = _list(doc.get("integration_services"))
+        services = {str(s["name"]): bool(s.get("enabled")) for s in listed}
+        status = {str(s["name"]): str(s.get("status") or "") for s in listed}
         return TemplateSource(vm=vm(doc["vm"], host_name, host), integration_services=services,
-                              checkpoints=checkpoints(doc.get("checkpoints"), host))
+                              checkpoints=checkpoints(doc.get("checkpoints"), host), integration_status=status)
     except _ERRORS as exc:
         raise _bad(host, "a template source", exc) from None
 
@@ -43,7 +54,8 @@ def source_requirements(doc: Any, host: str) -> SourceRequirements:
             computer_name=str(doc["computer_name"]), fqdn=str(doc.get("fqdn") or doc["computer_name"]),
             domain=str(doc.get("domain") or ""), folder_path=str(doc["folder_path"]),
             switch_name=str(doc.get("switch_name") or ""), disk_bytes=int(doc.get("disk_bytes") or 0),
-            config_unc=str(doc.get("config_unc") or ""), vm_id=str(doc.get("vm_id") or ""))
+            config_unc=str(doc.get("config_unc") or ""), vm_id=str(doc.get("vm_id") or ""),
+            vhd_folder_unc=str(doc.get("vhd_folder_unc") or ""))
     except _ERRORS as exc:
         raise _bad(host, "the source requirements", exc) from None
 

@@ -5,11 +5,10 @@
 $copyId = [string]$VdiParams.copy_id
 $folder = ([string]$VdiParams.folder).TrimEnd('\')
 Assert-VdiFolder $folder 'VDI-Templates'
-$statePath = $folder + '.vdi-copy.json'
+$saved = Read-VdiCopyState $folder
 $stopped = $false
 # Another copy id in this folder is not ours to stop.
-$ours = -not (Test-Path -LiteralPath $statePath) -or [string](Get-Content -LiteralPath $statePath -Raw | ConvertFrom-Json).copy_id -eq $copyId
-if ($ours) {
+if (-not $saved -or [string]$saved.copy_id -eq $copyId) {
     $stopped = Stop-VdiCopyProcess $folder
     $partial = Join-Path $folder '_export'
     if (Test-Path -LiteralPath $partial) { Remove-Item -LiteralPath $partial -Recurse -Force }

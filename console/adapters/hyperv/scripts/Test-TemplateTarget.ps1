@@ -18,7 +18,11 @@ $volume = $(if ($letter) { Get-Volume -DriveLetter $letter -ErrorAction Silently
 if (-not $volume) { $volume = Get-Volume -DriveLetter $env:SystemDrive.Substring(0, 1) }
 $compare = [ordered]@{ ran = $false; error = ''; incompatibilities = @() }
 try {
-    $report = Compare-VM -Path ([string]$source.config_unc) -Copy -GenerateNewId -VirtualMachinePath $folder
+    # The configuration names the disks by the source's local paths (D:\...): -VhdSourcePath makes
+    # Compare-VM look for them in the source's disk folder through its share instead.
+    $compareArgs = @{ Path = [string]$source.config_unc; Copy = $true; GenerateNewId = $true; VirtualMachinePath = $folder }
+    if ([string]$source.vhd_folder_unc) { $compareArgs.VhdSourcePath = [string]$source.vhd_folder_unc }
+    $report = Compare-VM @compareArgs
     $compare.ran = $true
     $compare.incompatibilities = @($report.Incompatibilities | ForEach-Object {
         [pscustomobject]@{ message_id = [int]$_.MessageId; message = [string]$_.Message; source = [string]$_.Source } })

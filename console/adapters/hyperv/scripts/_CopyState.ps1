@@ -4,9 +4,8 @@
 function Get-VdiCopy([string]$CopyId, [string]$Folder) {
     $doc = [ordered]@{ copy_id = $CopyId; state = 'missing'; bytes_total = [int64]0; bytes_done = [int64]0; error = '' }
     $path = $Folder + '.vdi-copy.'
-    if (-not (Test-Path -LiteralPath ($path + 'json'))) { return [pscustomobject]$doc }
-    $saved = Get-Content -LiteralPath ($path + 'json') -Raw | ConvertFrom-Json
-    if ([string]$saved.copy_id -ne $CopyId) { return [pscustomobject]$doc }
+    $saved = Read-VdiCopyState $Folder
+    if (-not $saved -or [string]$saved.copy_id -ne $CopyId) { return [pscustomobject]$doc }
     $doc.bytes_total = [int64]$saved.bytes_total
     $to = Join-Path $Folder '_export'
     if (Test-Path -LiteralPath $to) { $doc.bytes_done = [int64](Get-ChildItem -LiteralPath $to -Recurse -File -Force | Measure-Object Length -Sum).Sum }

@@ -1,11 +1,11 @@
 # Shared: end a copy's process (and the robocopy it started) and forget the copy; the files stay.
 function Stop-VdiCopyProcess([string]$Folder) {
-    $path = $Folder + '.vdi-copy.'
-    $p = $(if (Test-Path -LiteralPath ($path + 'json')) { Get-VdiCopyProcess (Get-Content -LiteralPath ($path + 'json') -Raw | ConvertFrom-Json) })
+    $p = Get-VdiCopyProcess (Read-VdiCopyState $Folder)
     if ($p) {
-        Get-CimInstance Win32_Process -Filter "ParentProcessId = $($p.ProcessId)" | ForEach-Object { Stop-Process -Id $_.ProcessId -Force -ErrorAction SilentlyContinue }
-        Stop-Process -Id $p.ProcessId -Force -ErrorAction SilentlyContinue
+        # robocopy (its child) first, then the process that started it; one already gone is no error
+        Stop-Process -Id (@(Get-CimInstance Win32_Process -Filter "ParentProcessId = $($p.ProcessId)") + $p).ProcessId -Force -ErrorAction SilentlyContinue
     }
-    foreach ($s in 'json', 'exit', 'log') { if (Test-Path -LiteralPath ($path + $s)) { Remove-Item -LiteralPath ($path + $s) -Force } }
+    # "$Folder.vdi-copy.$s" is the folder's path followed by ".vdi-copy.json" etc.
+    foreach ($s in 'json', 'exit', 'log') { $f = "$Folder.vdi-copy.$s"; if (Test-Path -LiteralPath $f) { Remove-Item -LiteralPath $f -Force } }
     [bool]$p
 }
