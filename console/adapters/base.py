@@ -6,7 +6,7 @@ Capabilities are flags, so callers never test ``isinstance``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from console.domain.inventory import ConnectionSettings, HostFacts, Inventory, PowerAction, Snapshot, VM
@@ -39,6 +39,9 @@ class Capabilities:
     can_link_clone: bool = False
     can_quick_clone: bool = False
     can_distribute: bool = False      # copy a template to other standalone hosts
+    #: CloningAdapter's clone()/delete() of one VM on its own (the VM's Clone… and Delete actions).
+    #: Hyper-V makes full/linked/quick clones only for pools (from a template version's disks).
+    can_clone_vm: bool = False
 
 
 @dataclass
@@ -102,6 +105,9 @@ class TemplateSource:
     vm: VM
     integration_services: dict[str, bool]   # "Heartbeat", "Shutdown", "Key-Value Pair Exchange", ...: enabled
     checkpoints: list[Snapshot]
+    #: what each service's guest side answers (Hyper-V's PrimaryStatusDescription): "OK", "No Contact",
+    #: ...; "" when the VM is not running (it cannot be checked then) or the service is disabled
+    integration_status: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -161,3 +167,33 @@ class DistributingAdapter(Protocol):
 
 class AdapterFactory(Protocol):
     def __call__(self, settings: ConnectionSettings, password: str) -> ProviderAdapter: ...
+
+
+@dataclass
+class CloneSpec:
+    """One pool clone to make on a Hyper-V host (issue #5; the services fill it from the pool, the
+    template version and the chosen target)."""
+
+    name: str                  # the clone's VM name (≤ 15 characters: it is also the computer name)
+    method: str                # "full", "linked" or "quick" (ProvisioningMethod values)
+    base_disks: list[str]      # the version's disks on that host: local copy or export
+    folder: str                # <VM path>\VDI-Pools\<pool>\<clone name>
+    switch: str = ""
+    cpu_count: int = 2
+    memory_bytes: int = 4 * 1024 ** 3
+    generation: int = 2
+    request_id: str = ""       # a retry with the same one finds the VM the first try made
+
+
+@dataclass
+class GuestState:
+    """What a clone's guest says (Hyper-V KVP through Get-PoolCloneGuests; Nutanix: power state + IP)."""
+
+    vm_id: str
+    state: str = ""            # the hypervisor's VM state name ("Running", "Off", ...)
+    heartbeat: str = ""        # "OK", "No Contact" or "" (not running / no integration services)
+    computer_name: str = ""
+    domain: str = ""
+    ready: bool = False        # the guest agent finished its preparation (Nutanix: on with an IP)
+    logged_on_user: str = ""   # "" when nobody is logged on
+    error: str = ""            # the guest agent's failure, e.g. a refused domain join

@@ -160,7 +160,8 @@ def capabilities_for(kind: ProviderKind | str) -> Capabilities:
         from console.adapters.nutanix import PrismAdapter
         return PrismAdapter.capabilities
     if kind is ProviderKind.HYPERV:
-        return Capabilities(can_power=True, can_snapshot=True, can_distribute=True)
+        return Capabilities(can_power=True, can_snapshot=True, can_distribute=True,
+                            can_full_clone=True, can_link_clone=True, can_quick_clone=True)
     return Capabilities(can_power=False)
 
 

@@ -60,6 +60,7 @@ class VMOperations:
 
     def clone(self, provider_id: int, vm_id: str, new_name: str, snapshot_id: str | None = None) -> Task:
         provider = self.get(provider_id)
+        self._require(provider, "can_clone_vm", "clone a VM on its own")
         if snapshot_id:
             self._require(provider, "can_link_clone", "clone from a snapshot")
         else:
@@ -71,6 +72,7 @@ class VMOperations:
 
     def delete_vm(self, provider_id: int, vm_id: str) -> Task:
         provider = self.get(provider_id)
+        self._require(provider, "can_clone_vm", "delete VMs")
         vm = self._vm(provider, vm_id)
         return self._submit_vm_task(provider, "vm-delete", self._vm_params(vm))
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 from console.domain.inventory import PowerAction
 from console.ui import icons
 from console.ui.inventory_model import GROUP_PROVIDERS, Node, NodeKind
+from console.ui.pool_actions import PoolActions
 from console.ui.template_actions import TemplateActions
 
 #: the provider's capability flags (services' Capabilities) by provider id, None when unknown
@@ -65,6 +66,7 @@ class WindowActions:
                               "Remove the selected provider from the console (its VMs are not touched)")
         self.about = _action(window, "actionAbout", "&About VDI Console")
         self.templates = TemplateActions(window)
+        self.pools = PoolActions(window)
         self.toggle_tasks: QAction | None = None     # from the dock's toggleViewAction
 
     def build_menus_and_toolbar(self, tasks_dock) -> QToolBar:
@@ -98,6 +100,9 @@ class WindowActions:
         templates_menu = bar.addMenu("&Templates")
         templates_menu.setObjectName("menuTemplates")
         self.templates.add_to_menu(templates_menu)
+        pools_menu = bar.addMenu("&Pools")
+        pools_menu.setObjectName("menuPools")
+        self.pools.add_to_menu(pools_menu)
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
         help_menu.addAction(self.about)
@@ -115,6 +120,7 @@ class WindowActions:
         toolbar.addAction(self.snapshot)
         toolbar.addAction(self.clone)
         self.templates.add_to_toolbar(toolbar)
+        self.pools.add_to_toolbar(toolbar)
         for action in toolbar.actions():
             if not action.objectName():
                 continue    # a separator: its widget's class is private, and wrapping it makes PySide
@@ -154,10 +160,10 @@ class WindowActions:
             prov = node.provider_node()
             caps = capabilities_of(prov.obj.id) if prov is not None else None
         can_snapshot = bool(getattr(caps, "can_snapshot", False))
-        can_clone = bool(getattr(caps, "can_full_clone", False) or getattr(caps, "can_link_clone", False))
+        can_clone = bool(getattr(caps, "can_clone_vm", False))
         # deleting is one of the cloning operations (CloningAdapter): offered where cloning is
         for action, allowed in ((self.snapshot, can_snapshot), (self.clone, can_clone),
-                                (self.delete_vm, can_clone or can_snapshot)):
+                                (self.delete_vm, can_clone)):
             action.setEnabled(allowed)
             label = action.text().replace("&", "").rstrip(".")
             if node is None or node.kind is not NodeKind.VM:
@@ -167,12 +173,14 @@ class WindowActions:
             else:
                 action.setToolTip(action.statusTip())
 
-    def context_menu(self, node: Node | None, template_commands=None) -> QMenu | None:
+    def context_menu(self, node: Node | None, template_commands=None, pool_commands=None) -> QMenu | None:
         if node is None:
             return None
         menu = QMenu(self.window)
         menu.setObjectName("treeContextMenu")
         if template_commands is not None and self.templates.fill_context_menu(node, menu, template_commands):
+            return menu
+        if pool_commands is not None and self.pools.fill_context_menu(node, menu):
             return menu
         if node.kind is NodeKind.GROUP:
             if node.key != GROUP_PROVIDERS:

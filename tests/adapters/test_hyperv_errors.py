@@ -76,7 +76,7 @@ def test_adapter_implements_the_protocol():
     adapter = HyperVAdapter(_settings(), "pw")
     assert isinstance(adapter, ProviderAdapter)
     assert adapter.capabilities.can_power and adapter.capabilities.can_distribute
-    assert not adapter.capabilities.can_link_clone
+    assert adapter.capabilities.can_link_clone and not adapter.capabilities.can_clone_vm   # pools only
     assert adapter.endpoint.url == "http://hv01.corp.example.com:5985/wsman"
 
 

@@ -114,7 +114,7 @@ async def test_nutanix_capabilities_without_connecting(services):
     caps = services.providers.capabilities(prism.id)
     assert caps.can_snapshot and caps.can_full_clone and caps.can_link_clone and not caps.can_distribute
     hyperv = services.providers.capabilities(services.providers.find("HV01").id)
-    assert hyperv.can_snapshot and hyperv.can_distribute and not hyperv.can_link_clone   # checkpoints since #4
+    assert hyperv.can_snapshot and hyperv.can_distribute and not hyperv.can_clone_vm   # VM clones: Nutanix only
 
 
 @pytest.mark.parametrize("fingerprint, words", [
@@ -157,4 +157,6 @@ async def test_vm_operations_on_hyperv_say_what_it_cannot_do(services):
     hv01 = services.providers.find("HV01")
     with pytest.raises(ValidationError) as info:
         services.providers.clone(hv01.id, "some-vm", "Copy")
-    assert info.value.message == "Microsoft Hyper-V (standalone) providers cannot make full clones."
+    assert info.value.message == "Microsoft Hyper-V (standalone) providers cannot clone a VM on its own."
+    with pytest.raises(ValidationError, match="cannot delete VMs"):        # pools remove their own clones
+        services.providers.delete_vm(hv01.id, "some-vm")

@@ -26,6 +26,7 @@ from console.domain.tasks import LogLevel
 
 from . import convert
 from .scripts import MAX_COMMAND_CHARS
+from .pools import PoolOperations
 from .templates import TemplateOperations
 from .worker import ClientSpec, call_chunked, call_script, rebuild_error, worker_init
 
@@ -154,15 +155,16 @@ def _endpoint_for(settings: ConnectionSettings, password: str) -> Endpoint:
     return endpoint
 
 
-class HyperVAdapter(TemplateOperations):
+class HyperVAdapter(TemplateOperations, PoolOperations):
     """One standalone Hyper-V host (``ConnectionSettings.kind`` hyperv). Its template operations
-    (checkpoints, export, copy, import) are in templates.py."""
+    (checkpoints, export, copy, import) are in templates.py, its pool clone operations in pools.py."""
 
     def __init__(self, settings: ConnectionSettings, password: str, executor: Executor | None = None,
                  *, max_command_chars: int = MAX_COMMAND_CHARS, copy_poll_interval: float = 2.0) -> None:
         self.endpoint = _endpoint_for(settings, password)
         standalone = settings.kind is ProviderKind.HYPERV
-        self.capabilities = Capabilities(can_power=True, can_snapshot=True, can_distribute=standalone)
+        self.capabilities = Capabilities(can_power=True, can_snapshot=True, can_distribute=standalone,
+                                         can_full_clone=True, can_link_clone=True, can_quick_clone=True)
         #: seconds between two progress polls of a template copy (the lab passes less: it runs faster)
         self._copy_poll_interval = copy_poll_interval
         self._own_executor = executor     # None: the shared pool, created at the first call

@@ -26,6 +26,7 @@ from .checks import add_undo, checked_name, checked_uuid, request_uuid, undo_don
 from .client import RETRY_DELAYS, PrismClient, RequestHook
 from .convert import v3_is_prism_central, version_tuple
 from .errors import TaskFailedError
+from .pools import PrismPoolOperations
 from .tasks import DEFAULT_INTERVAL, TaskPoller, TaskStatus
 
 #: oldest Prism the adapters were written for: AOS 5.10 (v2.0 with disk and NIC config, v3 clone)
@@ -34,7 +35,7 @@ _USERS_ME = "/api/nutanix/v3/users/me"
 _KIND_LABEL = {"nutanix-pe": "Prism Element", "nutanix-pc": "Prism Central"}
 
 
-class PrismAdapter:
+class PrismAdapter(PrismPoolOperations):
     """Base of PrismElementAdapter (v2.0) and PrismCentralAdapter (v3). Called itself
     (``NutanixAdapter(settings, password)``) it makes the class for ``settings.kind``."""
 
@@ -59,7 +60,8 @@ class PrismAdapter:
     endpoint_kind: str
     api: str                           # "v2" or "v3": which task endpoint the poller uses
     capabilities = Capabilities(can_power=True, can_snapshot=True, can_full_clone=True,
-                                can_link_clone=True, can_quick_clone=False, can_distribute=False)
+                                can_link_clone=True, can_quick_clone=False, can_distribute=False,
+                                can_clone_vm=True)
 
     def __init__(self, settings: ConnectionSettings, password: str, *,
                  client: httpx.AsyncClient | None = None, poll_interval: float = DEFAULT_INTERVAL,
