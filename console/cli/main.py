@@ -10,7 +10,7 @@ from pathlib import Path
 
 from console.domain.errors import ConsoleError
 
-from . import commands, template_commands, template_parser, vm_commands
+from . import commands, pool_parser, template_commands, template_parser, vm_commands
 from .output import print_error
 
 TASKS_CANCEL_HELP = (
@@ -39,7 +39,7 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vdictl", description="VDI Console from the command line: providers, inventory, "
-        "power actions, templates and tasks, on the same farm as the console window.")
+        "power actions, templates, pools and tasks, on the same farm as the console window.")
     parser.add_argument("--farm", type=Path, help="farm file (default: the console's own; with --lab "
                         "a separate lab farm)")
     parser.add_argument("--lab", action="store_true",
@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=template_commands.tasks_retry)
 
     template_parser.register(sub)
+    pool_parser.register(sub)
 
     lab = sub.add_parser("lab", help="the embedded lab")
     lsub = lab.add_subparsers(dest="action", required=True, metavar="ACTION")

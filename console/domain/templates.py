@@ -10,6 +10,10 @@ import enum
 from dataclasses import dataclass, field
 
 
+#: how many copies of a template version may run at a time (the wizard, vdictl and the services agree)
+MAX_CONCURRENT_DISTRIBUTION = 16
+
+
 class TemplateState(str, enum.Enum):
     CREATING = "creating"
     READY = "ready"
@@ -61,6 +65,8 @@ class CloneState(str, enum.Enum):
     UPDATING = "updating"
     FAILED = "failed"
     DELETING = "deleting"
+    ASSIGNED = "assigned"     # a user took it (logged on)
+    INCOMPLETE = "incomplete"  # half-made: a crash or a cancel left it; clean-up removes it
 
 
 #: the tags offered in the UI; an administrator may type another one
@@ -183,6 +189,13 @@ class Pool:
     join_account: str = ""
     preparation: ImagePreparation = ImagePreparation.RENAME_AND_JOIN
     target_provider_ids: list[int] = field(default_factory=list)
+    description: str = ""
+    enabled: bool = True
+    follow_tag: str = ""                     # "" = fixed version; else follows this tag's version
+    delete_unused_after_minutes: int = 0     # 0 = never delete unused clones beyond the buffer
+    per_host_cap: int = 0                    # 0 = no cap; else at most this many clones per host
+    preparation_override: Preparation | None = None   # None = the template's preparation
+    created: str = ""
 
 
 @dataclass
@@ -193,3 +206,23 @@ class Clone:
     vm_id: str = ""
     version: int = 0
     state: CloneState = CloneState.PROVISIONING
+    host: str = ""
+    method: ProvisioningMethod = ProvisioningMethod.LINKED
+    created: str = ""
+    usable_seconds: float | None = None       # from the start of the create to the guest ready
+    independent_seconds: float | None = None  # None = never (linked) or not yet (quick merging)
+    assigned_user: str = ""
+    error: str = ""
+    request_id: str = ""
+    folder: str = ""
+
+
+@dataclass
+class PoolVersionChange:
+    """One line of a pool's version history."""
+
+    pool_id: int
+    version: int
+    changed: str                  # ISO-8601 UTC
+    kind: str = "create"          # "create" | "update" | "rollback"
+    task_id: int | None = None

@@ -34,12 +34,14 @@ class Farm:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()   # a subprocess or a test thread may share one Farm
+        from .pools import PoolRepository
         from .providers import ProviderRepository
         from .tasks import TaskRepository
         from .templates import TemplateRepository
         self.providers = ProviderRepository(self)
         self.tasks = TaskRepository(self)
         self.templates = TemplateRepository(self)
+        self.pools = PoolRepository(self)
         if connect:
             self.open()
 

@@ -121,7 +121,41 @@ CREATE UNIQUE INDEX templates_name_nocase ON templates(name COLLATE NOCASE);
 CREATE INDEX pools_template ON pools(template_id);
 """
 
+# Issue #5 (pools): what a pool row needs beyond migration 1 (description, enabled, the tag it follows,
+# the delete-after time, the cap per host, the preparation override as JSON without any password,
+# created), each clone's host, method, timings, user, error, request id and folder, and the version
+# history of every pool. Pool names are unique in any case (ASCII here; the repository also compares
+# Unicode case-folded names).
+MIGRATION_3 = """
+ALTER TABLE pools ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE pools ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE pools ADD COLUMN follow_tag TEXT NOT NULL DEFAULT '';
+ALTER TABLE pools ADD COLUMN delete_unused_after_minutes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pools ADD COLUMN per_host_cap INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pools ADD COLUMN preparation_override TEXT;
+ALTER TABLE pools ADD COLUMN created TEXT NOT NULL DEFAULT '';
+ALTER TABLE clones ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE clones ADD COLUMN method TEXT NOT NULL DEFAULT 'linked';
+ALTER TABLE clones ADD COLUMN created TEXT NOT NULL DEFAULT '';
+ALTER TABLE clones ADD COLUMN usable_seconds REAL;
+ALTER TABLE clones ADD COLUMN independent_seconds REAL;
+ALTER TABLE clones ADD COLUMN assigned_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE clones ADD COLUMN error TEXT NOT NULL DEFAULT '';
+ALTER TABLE clones ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE clones ADD COLUMN folder TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX pools_name_nocase ON pools(name COLLATE NOCASE);
+CREATE TABLE pool_versions (
+    pool_id  INTEGER NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL,
+    version  INTEGER NOT NULL,
+    changed  TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    task_id  INTEGER,
+    PRIMARY KEY (pool_id, seq)
+);
+"""
+
 #: index i holds the script that moves the schema from version i to i + 1
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
 
 SCHEMA_VERSION = len(MIGRATIONS)
