@@ -3,7 +3,8 @@
 Plain data, no I/O and no locking of its own (the ``World`` lock guards it). Each object converts to
 and from its JSON form (``to_dict``/``from_dict``, the state folder's files) and, where the adapter
 sees it, to the document of console/adapters/hyperv/scripts/CONTRACT.md (``to_contract``, ``facts``).
-Template checkpoints, exports and copies are in ``template_model``; a host keeps the history of its
+Template checkpoints, exports and copies are in ``template_model``, pool clones' guests in
+``pool_model``; a host keeps the history of its
 fault switch (``fault_log``) so that a copy running meanwhile can tell when its host went away.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from .pool_model import HostPools
 from .template_model import Checkpoint, HostFiles
 
 FAULTS = ("offline", "slow", "auth", "disk-full")
@@ -141,6 +143,7 @@ class SimHost:
     fault: str | None = None
     files: HostFiles = field(default_factory=HostFiles)             # template exports and copies
     fault_log: list[list] = field(default_factory=list)             # [[epoch seconds, fault], ...]
+    pools: HostPools = field(default_factory=HostPools)             # pool clones' guests (pool_model)
 
     def __post_init__(self) -> None:
         if not self.fault_log:
@@ -200,7 +203,11 @@ class SimHost:
             for d in vm.disks:
                 if self.volume_of(d.path) is volume:
                     used += d.file_bytes
-        for path, nbytes in self.files.usage(now if now is not None else time.time(), exclude):
+        now = now if now is not None else time.time()
+        for path, nbytes in self.files.usage(now, exclude):
+            if self.volume_of(path) is volume:
+                used += nbytes
+        for path, nbytes in self.pools.usage(now):         # quick clones' own copies, partial files
             if self.volume_of(path) is volume:
                 used += nbytes
         return used
@@ -241,6 +248,7 @@ class SimHost:
             "vms": [vm.to_dict() for vm in self.vms.values()],
             "files": self.files.to_dict(),
             "fault_log": [list(e) for e in self.fault_log],
+            **({"pools": self.pools.to_dict()} if self.pools else {}),
         }
 
     @classmethod
@@ -254,7 +262,8 @@ class SimHost:
                 switches=[(s[0], s[1]) for s in d.get("switches", [])],
                 volumes=[Volume.from_dict(v) for v in d.get("volumes", [])],
                 fault=d.get("fault"), files=HostFiles.from_dict(d.get("files")),
-                fault_log=[list(e) for e in d.get("fault_log", [])])
+                fault_log=[list(e) for e in d.get("fault_log", [])],
+                pools=HostPools.from_dict(d.get("pools")))
         for v in d.get("vms", []):
             h.add_vm(VirtualMachine.from_dict(v))
         return h

@@ -7,6 +7,7 @@
     for p in lab.prism:                # the Prism endpoints (console/lab/prism), started with the hosts
         print(p.kind, p.url, p.fingerprint)
     lab.set_fault("NTNX-PE-01", "clone-fails-60")   # Prism faults: console.lab.prism.FAULTS
+    lab.take_clones("HV01", 3)         # simulated users log on to 3 ready pool clones (pool_guests)
     lab.stop()
 """
 from __future__ import annotations
@@ -23,6 +24,9 @@ from typing import TextIO
 from .fault_timers import FaultTimers
 from .host_endpoint import HostEndpoint
 from .hyperv_model import FAULTS
+from .pool_guests import logged_on as _logged_on
+from .pool_guests import release_clones as _release_clones
+from .pool_guests import take_clones as _take_clones
 from .prism import LabPrism, PrismLab, PrismSpec
 from .reactor import Reactor
 from .world import World, WorldSpec
@@ -244,6 +248,21 @@ class Lab:
         name = self.world.host(host_name).name
         with self._armed_lock:
             self._armed.setdefault(name, []).append(_ArmedFault(fault, after, script))
+
+    # ------------------------------------------------------------------ simulated users (pools)
+    def take_clones(self, host_name: str | None, count: int, user_prefix: str = "user") -> list[str]:
+        """Users log on to ``count`` running, ready, unused pool clones (of ``host_name``, or of any
+        host): their guests then report ``logged_on_user`` ("CORP\\user001"). Returns the VM names
+        (fewer when fewer are free). Persisted with the world."""
+        return _take_clones(self.world, host_name, count, user_prefix)
+
+    def release_clones(self, names: list[str]) -> list[str]:
+        """The users of these clones (VM names) log off; returns the names that had one."""
+        return _release_clones(self.world, names)
+
+    def logged_on(self, host_name: str | None = None) -> dict[str, str]:
+        """{clone VM name: user} of the clones with a user logged on now."""
+        return _logged_on(self.world, host_name)
 
     def _operation_began(self, host_name: str, script: str, total_seconds: float) -> None:
         with self._armed_lock:

@@ -324,3 +324,8 @@ from .template_scripts import SCRIPTS as _TEMPLATE_SOURCE
 
 SCRIPTS.update(_TEMPLATE_SOURCE)
 SCRIPTS.update(_TEMPLATE_COPIES)
+
+# The pool scripts (issue #5): imported last too, they never import this module.
+from .pool_scripts import SCRIPTS as _POOL_SCRIPTS
+
+SCRIPTS.update(_POOL_SCRIPTS)

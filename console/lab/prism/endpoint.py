@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from . import build, v2_api, v2_bodies, v3_api, v3_bodies
 from .api_common import Call, Reply
 from .model import Cluster, Task
-from .world import DURATIONS, PrismError, PrismWorld
+from .world import DURATIONS, POWERING_ON, PrismError, PrismWorld
 
 if TYPE_CHECKING:
     from .lab import PrismLab
@@ -82,7 +82,10 @@ class PrismEndpoint:
     def start_task(self, cluster: Cluster, operation: str, entity_type: str, entity_uuids: list[str],
                    params: dict, api: str, duration: str | None = None) -> Task:
         fault = self.fault
-        seconds = DURATIONS[duration or operation] / self.lab.speed * (10 if fault == "slow" else 1)
+        slow = 10 if fault == "slow" else 1
+        seconds = DURATIONS[duration or operation] / self.lab.speed * slow
+        if operation in POWERING_ON:           # a VM this task powers on boots at the speed of now
+            params = {**params, "boot_seconds": DURATIONS["boot"] / self.lab.speed * slow}
         fail_at = 0.6 if fault == "clone-fails-60" and operation in ("clone", "restore") else None
         return self.world.start_task(cluster, operation, entity_type, entity_uuids, params, seconds,
                                      fail_at, api)

@@ -113,6 +113,7 @@ class Vm:
     spec_version: int = 0                 # v3 metadata.spec_version; bumped on every change
     source_vm_uuid: str | None = None     # clone: where it came from
     incomplete: str = ""                  # a clone that failed part-way: what went wrong
+    guest_boot_at: float | None = None    # powered on, booting: when its NICs report IP addresses
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -65,7 +65,9 @@ def _nics(v: Vm, c: Cluster, status: bool) -> list[dict]:
         nic = {"nic_type": "NORMAL_NIC", "uuid": n.uuid, "vlan_mode": "ACCESS", "mac_address": n.mac,
                "subnet_reference": ref("subnet", n.network_uuid, net.name if net else ""),
                "is_connected": n.connected, "trunked_vlan_list": [], "secondary_ip_address_list": [],
-               "ip_endpoint_list": ([{"ip": n.ip, "type": "ASSIGNED"}] if (status and n.ip) else [])}
+               # IPAM hands out the address (ASSIGNED); elsewhere AHV learns it from the guest's traffic
+               "ip_endpoint_list": ([{"ip": n.ip, "type": "ASSIGNED" if net is not None and net.subnet
+                                      else "LEARNED"}] if (status and n.ip) else [])}
         out.append(nic)
     return out
 

@@ -29,7 +29,10 @@ FORMAT = 1
 KEEP_TASKS = 5000
 #: seconds at speed 1 (divided by the lab's speed, x10 under the fault "slow")
 DURATIONS = {"clone": 20.0, "restore": 20.0, "power": 5.0, "snapshot": 3.0, "delete": 2.0,
-             "delete_snapshot": 1.0, "update": 1.0}
+             "delete_snapshot": 1.0, "update": 1.0,
+             "boot": 20.0}    # a guest powered on reports its NICs' IP addresses this long after
+#: the operations that may power a VM on (their tasks carry the guest's boot time in params)
+POWERING_ON = ("power", "update", "clone", "restore")
 POWER_TRANSITIONS = ("ON", "OFF", "POWERCYCLE", "RESET", "PAUSE", "SUSPEND", "RESUME", "SAVE",
                      "ACPI_SHUTDOWN", "ACPI_REBOOT")
 
@@ -73,6 +76,9 @@ class PrismWorld:
         self._tasks_dirty = False
         self._meta_dirty = False
         self._save_lock = threading.Lock()
+        self._booting: dict[str, tuple[float, str]] = {}   # VM uuid -> (when its IPs appear, cluster)
+        self._task_time = 0.0                               # the end time of the task being applied
+        self._applying: Task | None = None
 
     # ------------------------------------------------------------------ queries
     def cluster(self, name: str) -> Cluster:
@@ -126,7 +132,9 @@ class PrismWorld:
     def next_due(self) -> float | None:
         with self.lock:
             pending = self.pending_tasks()
-            return min((t.due for t in pending), default=None)
+            due = min((t.due for t in pending), default=None)
+            boot = min((at for at, _ in self._booting.values()), default=None)
+            return boot if due is None or (boot is not None and boot < due) else due
 
     def advance(self, now: float | None = None) -> int:
         """Apply every task that has ended by ``now``, in the order they end. Returns how many."""
@@ -135,10 +143,12 @@ class PrismWorld:
             due = sorted((t for t in self.pending_tasks() if t.due <= now), key=lambda t: t.due)
             for task in due:
                 self._finish(task)
+            self._boot_guests(now)
             return len(due)
 
     def _finish(self, task: Task) -> None:
         cluster = self.cluster_by_uuid(task.cluster_uuid)
+        self._task_time, self._applying = task.due, task
         try:
             if cluster is None:
                 raise _TaskFailed("kNotFound", "The cluster of this task no longer exists.")
@@ -152,6 +162,7 @@ class PrismWorld:
             task.status = SUCCEEDED
         except _TaskFailed as e:
             task.status, task.error, task.error_code = FAILED, e.message, e.code
+        self._applying = None
         task.completed = task.due
         self._tasks_dirty = True
         if cluster is not None:
@@ -180,6 +191,8 @@ class PrismWorld:
             return                                  # already running: nothing to do, as Prism says
         if transition in ("ON", "RESUME"):
             self._place(cluster, vm)
+            if state == "off" or not any(n.ip for n in vm.nics):     # a resumed guest keeps its IPs
+                self._start_guest(cluster, vm, float(self._boot_seconds))
             vm.power_state = "on"
         elif transition in ("OFF", "SAVE", "SUSPEND", "ACPI_SHUTDOWN"):
             if transition == "ACPI_SHUTDOWN" and state != "on":
@@ -187,8 +200,7 @@ class PrismWorld:
             vm.power_state = "suspended" if transition == "SUSPEND" else "off"
             if vm.power_state == "off":
                 vm.host_uuid = None
-                for nic in vm.nics:
-                    nic.ip = ""
+                self._stop_guest(vm)
         elif transition == "PAUSE":
             if state != "on":
                 raise _TaskFailed("kInvalidState", f"Only a running VM can be paused; {vm.name} is {state}.")
@@ -196,6 +208,48 @@ class PrismWorld:
         elif transition in ("RESET", "POWERCYCLE", "ACPI_REBOOT") and state != "on":
             raise _TaskFailed("kInvalidState", f"{transition} needs a running VM; {vm.name} is {state}.")
         self._touch(vm)
+
+    # ---- the guest: its NICs' IP addresses appear once it has booted (what the console waits for)
+    @property
+    def _boot_seconds(self) -> float:
+        task = self._applying
+        return float(task.params.get("boot_seconds", 0.0)) if task is not None else 0.0
+
+    def _start_guest(self, cluster: Cluster, vm: Vm, boot_seconds: float) -> None:
+        for nic in vm.nics:
+            nic.ip = ""
+        vm.guest_boot_at = self._task_time + boot_seconds
+        self._booting[vm.uuid] = (vm.guest_boot_at, cluster.name)
+        if boot_seconds <= 0:
+            self._guest_up(cluster, vm)
+
+    def _stop_guest(self, vm: Vm) -> None:
+        for nic in vm.nics:
+            nic.ip = ""
+        vm.guest_boot_at = None
+        self._booting.pop(vm.uuid, None)
+
+    def _guest_up(self, cluster: Cluster, vm: Vm) -> None:
+        """The guest booted: each NIC reports an address of its network (IPAM's range, or DHCP's)."""
+        self._booting.pop(vm.uuid, None)
+        vm.guest_boot_at = None
+        for i, nic in enumerate(vm.nics):
+            net = cluster.network(nic.network_uuid)
+            digits = int(nic.mac.replace(":", "")[-4:], 16) + i if nic.mac else i
+            prefix = ".".join(net.subnet.split(".")[:2]) if net is not None and net.subnet else "10.30"
+            nic.ip = f"{prefix}.{1 + digits // 250 % 250}.{2 + digits % 248}"
+        self._dirty.add(cluster.name)
+
+    def _boot_guests(self, now: float) -> None:
+        for vm_uuid, (at, name) in sorted(self._booting.items(), key=lambda x: x[1][0]):
+            if at > now:
+                continue
+            cluster = self.clusters.get(name)
+            vm = cluster.vms.get(vm_uuid) if cluster is not None else None
+            if vm is None or vm.power_state != "on" or vm.guest_boot_at != at:
+                self._booting.pop(vm_uuid, None)
+                continue
+            self._guest_up(cluster, vm)
 
     def _do_power(self, task: Task, cluster: Cluster) -> None:
         self._set_power(cluster, self._vm(cluster, task.params["vm_uuid"]), task.params["transition"])
@@ -236,6 +290,7 @@ class PrismWorld:
         vm.logical_timestamp, vm.spec_version = 1, 0
         for d in vm.disks:
             d.uuid, d.device_uuid = new_uuid(), new_uuid()
+        vm.guest_boot_at = None
         for n in vm.nics:
             n.uuid, n.ip = new_uuid(), ""
             n.mac = "50:6b:8d:" + ":".join(os.urandom(3).hex()[i:i + 2] for i in (0, 2, 4))
@@ -356,6 +411,10 @@ class PrismWorld:
                     for n in meta["clusters"]]
         world = cls(clusters, PrismSpec.from_dict(meta.get("spec")), state_dir)
         world.faults = dict(meta.get("faults") or {})
+        for c in clusters:               # guests still booting when the lab stopped boot on
+            for vm in c.vms.values():
+                if vm.guest_boot_at is not None and vm.power_state == "on":
+                    world._booting[vm.uuid] = (vm.guest_boot_at, c.name)
         try:
             tasks = read_json(folder / "tasks.json")
         except (OSError, ValueError):
