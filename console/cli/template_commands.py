@@ -11,7 +11,8 @@ from typing import Any
 from console.domain.errors import ConsoleError, NotFoundError, PrerequisiteError, ValidationError
 from console.domain.prerequisites import CheckStatus, PrerequisiteResult, blocking
 from console.domain.template_rules import check_account, check_distinguished_name, check_domain_name
-from console.domain.templates import ImagePreparation, Preparation, Template, TemplatePlan
+from console.domain.templates import MAX_CONCURRENT_DISTRIBUTION, ImagePreparation, Preparation
+from console.domain.templates import Template, TemplatePlan
 from console.services.container import Services
 
 from . import vm_commands
@@ -97,8 +98,8 @@ async def templates_create(services: Services, args: Namespace) -> int:
     if args.join_password_stdin and not args.join_account:
         raise UsageError("--join-password-stdin needs --join-account.")
     concurrency = args.concurrency if args.concurrency is not None else 2
-    if not 1 <= concurrency <= 32:
-        raise UsageError("--concurrency must be from 1 to 32.")
+    if not 1 <= concurrency <= MAX_CONCURRENT_DISTRIBUTION:
+        raise UsageError(f"--concurrency must be from 1 to {MAX_CONCURRENT_DISTRIBUTION}.")
     name = services.templates.validate_name(args.name)
     preparation = _preparation(args)
     provider = services.providers.find(args.provider)

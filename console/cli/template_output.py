@@ -29,7 +29,7 @@ def provider_name(services: Services, provider_id: int) -> str:
 
 
 def _pools(services: Services, template_id: int, version: int | None = None) -> list[str]:
-    return services.store.templates.pool_names_using(template_id, version)
+    return services.templates.pool_names_using(template_id, version)
 
 
 def template_dict(services: Services, t: Template) -> dict[str, Any]:

@@ -23,12 +23,14 @@ from console.domain.templates import (
     TargetProgress,
     TargetState,
     Template,
+    TemplateState,
     TemplateVersion,
 )
 
+from .events import TemplateRemoved
 from .tasks import CANCELLED_BY_USER, TaskContext
 from .template_checks import TemplateChecks
-from .template_support import copy_folder_name, copy_vm_name
+from .template_support import copy_folder_name, copy_vm_name, secret_key
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +105,25 @@ class Distribution(TemplateChecks):
     # -- start-up --------------------------------------------------------------------------------
     def mark_interrupted(self) -> list[tuple[int, int]]:
         """At start-up (when this console is alone on the farm): targets a killed console left
-        distributing, adding or removing become FAILED "Interrupted...". Returns (template, provider)."""
+        distributing, adding or removing become FAILED "Interrupted..."; a template it left creating is
+        removed (no version yet: nothing was made of it) or ready (version 1 exists). A template left
+        deleting stays so: deleting it again finishes the job. Returns (template, provider) of targets."""
         marked = []
         for template in self._farm.templates.list():
+            if template.state is TemplateState.CREATING and template.latest_version is None:
+                log.warning("Template '%s' (%s) was being created when the console stopped, before its "
+                            "first version: removed (the creation task can be retried)", template.name,
+                            template.id)
+                self._secrets.delete(secret_key(template.id))
+                self._farm.templates.remove(template.id)
+                self._bus.publish(TemplateRemoved(template.id))
+                continue
+            if template.state is TemplateState.CREATING:
+                log.warning("Template '%s' (%s) was being created when the console stopped, after version "
+                            "%s: ready", template.name, template.id, template.latest_version.number)
+                template.state = TemplateState.READY
+                self._farm.templates.update(template)
+                self._changed(template.id)
             for target in template.targets:
                 if target.progress in (TargetProgress.DISTRIBUTING, TargetProgress.ADDING,
                                        TargetProgress.REMOVING):
@@ -115,9 +133,11 @@ class Distribution(TemplateChecks):
 
     # -- target states ---------------------------------------------------------------------------
     def _target_failed(self, target: DistributionTarget, sentence: str, number: int | None = None) -> None:
+        """Progress FAILED with the sentence. ``number``: the version that failed to arrive (the state
+        says what the target holds instead); None (a removal, an interruption): the state is kept."""
         target.progress = TargetProgress.FAILED
-        if number is not None and target.version == number and target.state is TargetState.READY:
-            pass                                   # it still holds that very version
+        if number is None or (target.version == number and target.state is TargetState.READY):
+            pass                                   # it still holds what it held
         elif target.version is not None:
             target.state = TargetState.NEEDS_UPDATE
         else:
@@ -233,13 +253,18 @@ class Distribution(TemplateChecks):
                 except ConsoleError as exc:
                     ctx.warning(f"{name}: the copy of the previous version in {old_folder} could not be "
                                 f"removed: {exc}")
-            target.state, target.progress, target.version = TargetState.READY, TargetProgress.OK, number
+            # a newer version may have been made meanwhile: this copy is then already out of date
+            latest = self._template(template.id).latest_version
+            current = latest is None or latest.number == number
+            target.state = TargetState.READY if current else TargetState.NEEDS_UPDATE
+            target.progress, target.version = TargetProgress.OK, number
             target.vm_id, target.folder, target.fraction, target.last_error = vm.id, folder, 1.0, ""
             self._save_target(target)
             ctx.undo_done(undo)
             progress.done[target.provider_id] = 1.0
-            progress.update(f"{name}: ready at version {number}")
-            ctx.info(f"{name}: ready at version {number} (VM '{vm_name}', {vm.id})")
+            progress.update(f"{name}: holds version {number}")
+            ctx.info(f"{name}: {'ready at' if current else 'holds'} version {number} (VM '{vm_name}', {vm.id})"
+                     + ("" if current else f"; version {latest.number} is newer: it needs an update"))
             return None
         except asyncio.CancelledError:
             ctx.warning(f"{name}: {CANCELLED_BY_USER}")
@@ -256,8 +281,42 @@ class Distribution(TemplateChecks):
             ctx.error(f"{name}: {sentence}")
             ctx.debug(traceback.format_exc())
             self._target_failed(target, sentence, number)
+            await self._remove_partial(ctx, target, folder, undo, name)
         progress.done[target.provider_id] = 1.0
         return name
+
+    async def _remove_unfinished_copy(self, ctx: TaskContext, template: Template, target: DistributionTarget,
+                                      name: str) -> str:
+        """Before a target or its template goes: an interrupted or failed distribution of the latest
+        version may have left a detached copy running on the host, or a partial folder, that the target
+        row does not name. Remove-TemplateCopy on that version's folder stops such a copy and removes
+        the folder. Best effort: "" or what is left over (it stays on the task's cleanup list)."""
+        latest = template.latest_version
+        if not template.distribution_enabled or latest is None or (target.version == latest.number
+                                                                     and target.folder):
+            return ""
+        try:
+            requirements, _ = await self.source_requirements(self._provider(template.provider_id),
+                                                             template.source_vm_id)
+        except ConsoleError as exc:
+            ctx.warning(f"{name}: where an unfinished copy of version {latest.number} would be is not known "
+                        f"({exc}); nothing was removed there.")
+            return ""
+        folder = template_folder(requirements, template.name, latest.number)
+        if target.folder and target.folder.lower() == folder.lower():
+            return ""
+        undo = ctx.add_undo(UndoAction(f"Remove the unfinished copy of template '{template.name}' "
+                                       f"v{latest.number} on {name}", "remove-template-copy",
+                                       {"provider_id": target.provider_id, "folder": folder, "vm_id": ""}))
+        try:
+            adapter = await self._adapter(self._provider(target.provider_id))
+            await adapter.remove_template_copy(folder, "", ctx)
+        except ConsoleError as exc:
+            ctx.warning(f"{name}: an unfinished copy in {folder} could not be looked for and removed ({exc}); "
+                        "it stays on the task's cleanup list.")
+            return f"{name}: {folder}"
+        ctx.undo_done(undo)
+        return ""
 
     async def _remove_partial(self, ctx: TaskContext, target: DistributionTarget, folder: str,
                               undo: int | None, name: str, shielded: bool = False) -> None:

@@ -150,9 +150,10 @@ class Maintenance(Distribution):
             ctx.progress(0.3, f"Taking checkpoint '{name}'")
             snapshot_id = await adapter.snapshot(vm_id, name, Scaled(ctx, 0.3, 0.1),
                                                  request_id=f"{request_id}-v{number}")
+            size = await self._measured_bytes(provider, vm_id)       # the disks grew in maintenance
             self._farm.templates.add_version(TemplateVersion(
                 template.id, number, utc_now(), notes=params.get("notes", ""), snapshot_id=snapshot_id,
-                size_bytes=template.latest_version.size_bytes))
+                size_bytes=size))
             ctx.undo_done(undo)
             for target in template.targets:
                 if target.version is not None:

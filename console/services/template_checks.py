@@ -7,7 +7,13 @@ import time
 from dataclasses import dataclass, field
 
 from console.adapters.base import NullReporter
-from console.domain.errors import AuthenticationError, CapacityError, ConsoleError, UnreachableError
+from console.domain.errors import (
+    AuthenticationError,
+    CapacityError,
+    ConsoleError,
+    NotFoundError,
+    UnreachableError,
+)
 from console.domain.inventory import VM, PowerState, Provider, ProviderKind, Snapshot
 from console.domain.prerequisites import (
     CheckStatus,
@@ -70,6 +76,7 @@ class TemplateChecks(TemplateSupport):
         if self._is_standalone_hyperv(provider):
             source = await adapter.template_source(vm_id, NullReporter())
             vm, snapshots = source.vm, list(source.checkpoints)
+            self._remember_vm(provider, vm)          # create() validates against this, not an old refresh
             missing = [name for name in NEEDED_SERVICES if not source.integration_services.get(name, False)]
             problems = [f"The {name} integration service is disabled: {NEEDED_SERVICES[name]}"
                         for name in missing]
@@ -86,6 +93,30 @@ class TemplateChecks(TemplateSupport):
         why = self.why_no_distribution(provider)
         return SourceCheck(vm=vm, running=running, missing_services=missing, problems=problems,
                            distribution_possible=not why, why_not_distribution=why, snapshots=snapshots)
+
+    async def _live_vm(self, provider: Provider, adapter, vm_id: str) -> VM:
+        """The source VM as the host has it now (Hyper-V: Get-TemplateSource; Nutanix: the inventory,
+        which the console's power operations keep current)."""
+        if not self._is_standalone_hyperv(provider):
+            return self._vm(provider, vm_id)
+        vm = (await adapter.template_source(vm_id, NullReporter())).vm
+        self._remember_vm(provider, vm)
+        return vm
+
+    async def _measured_bytes(self, provider: Provider, vm_id: str) -> int:
+        """A version's size, measured now: Hyper-V the disk chain Get-TemplateRequirements sums (read
+        fresh: a new version's disks have grown since the last one); else the inventory's disks."""
+        if self._is_standalone_hyperv(provider):
+            try:
+                requirements, _ = await self.source_requirements(provider, vm_id, fresh=True)
+                return requirements.disk_bytes
+            except ConsoleError:
+                pass                      # the size is information only: the inventory's will do
+        try:
+            vm = self._vm(provider, vm_id)
+        except NotFoundError:
+            return 0
+        return sum(d.file_bytes or d.size_bytes for d in vm.disks)
 
     # -- targets ---------------------------------------------------------------------------------
     def available_targets(self, source_provider_id: int) -> list[tuple[Provider, str]]:

@@ -21,7 +21,7 @@ from console.domain.templates import DistributionTarget, Template
 from console.secrets import SecretStore
 from console.store import Farm, utc_now
 
-from .events import DistributionTargetChanged, EventBus, TemplateChanged
+from .events import DistributionTargetChanged, EventBus, TemplateChanged, VMChanged
 from .provider_rules import is_nutanix
 from .tasks import TaskContext, TaskEngine
 
@@ -106,6 +106,16 @@ class TemplateSupport:
     def _vm(self, provider: Provider, vm_id: str) -> VM:
         """The VM from the provider's last inventory (NotFoundError asks for a refresh)."""
         return self._providers._vm(provider, vm_id)
+
+    def _remember_vm(self, provider: Provider, vm: VM) -> None:
+        """A VM just read from the host replaces the inventory's (which may be minutes old), so a
+        later check of the plan sees what the administrator saw; views hear of it (VMChanged)."""
+        self._providers._put_vm(provider.id, vm)
+        self._bus.publish(VMChanged(provider.id, vm))
+
+    def pool_names_using(self, template_id: int, version: int | None = None) -> list[str]:
+        """Names of the pools using the template (or one version of it), for the views and vdictl."""
+        return self._farm.templates.pool_names_using(template_id, version)
 
     async def _adapter(self, provider: Provider) -> Any:
         await self._providers._adapter_module_ready(provider.kind)

@@ -2,6 +2,8 @@
 retry one, redistribute the latest version to every target not ready at it."""
 from __future__ import annotations
 
+import asyncio
+
 from console.domain.errors import ConsoleError, PrerequisiteError, ValidationError
 from console.domain.prerequisites import CheckStatus, blocking
 from console.domain.tasks import Task
@@ -13,7 +15,7 @@ from console.domain.templates import (
 )
 
 from .distribution import Distribution
-from .tasks import TaskContext
+from .tasks import CANCELLED_BY_USER, TaskContext
 
 _DISTRIBUTABLE = (TemplateState.READY, TemplateState.MAINTENANCE)
 
@@ -41,11 +43,24 @@ class TemplateTargets(Distribution):
                                   field="provider")
 
     # -- adding ----------------------------------------------------------------------------------
+    def _refuse_adding(self, template: Template) -> None:
+        """In maintenance the latest version is about to be replaced: a new target would get the old
+        one (and leaving with a new version distributes only to the targets it started with)."""
+        self._distributable(template)
+        if template.state is TemplateState.MAINTENANCE:
+            raise ValidationError(f"Template '{template.name}' is in maintenance.",
+                                  "Add the target once it has left maintenance.", field="template")
+        maintenance = self._active_tasks(template.id, ("template-maintenance",))
+        if maintenance:
+            raise ValidationError(f"Cannot add a distribution target to template '{template.name}' while task "
+                                  f"#{maintenance[0].id} ({maintenance[0].name}) runs.", "Wait for it to finish.",
+                                  field="template")
+
     def add_target(self, template_id: int, provider_id: int) -> Task:
         """Check the provider as a target (the task fails listing the failed rows, and the target is
         not added), then distribute the latest version to it."""
         template = self._template(template_id)
-        self._distributable(template)
+        self._refuse_adding(template)
         provider = self._provider(provider_id)
         refusal = self.target_refusal(self._provider(template.provider_id), provider)
         if refusal:
@@ -87,9 +102,11 @@ class TemplateTargets(Distribution):
 
         async def work(ctx: TaskContext) -> dict:
             current = self._template(template_id)
-            self._distributable(current)
             if adding:
+                self._refuse_adding(current)
                 await self._check_new_target(ctx, current, provider_ids[0])
+            else:
+                self._distributable(current)
             number = current.latest_version.number
             failed = await self._distribute(ctx, template_id, number, provider_ids)
             self._changed(template_id)
@@ -116,7 +133,17 @@ class TemplateTargets(Distribution):
         target.progress = TargetProgress.ADDING
         self._save_target(target)
         ctx.progress(0.02, f"Checking {name} as a distribution target")
-        results = await self.check_target(template.provider_id, template.source_vm_id, provider_id)
+        try:
+            results = await self.check_target(template.provider_id, template.source_vm_id, provider_id)
+        except BaseException as exc:
+            # never left "Adding": not added (the row goes) unless it holds something from before
+            if target.vm_id or target.folder:
+                self._target_failed(target, CANCELLED_BY_USER if isinstance(exc, asyncio.CancelledError)
+                                    else f"The check of {name} did not finish: {exc}")
+            else:
+                self._farm.templates.remove_target(template.id, provider_id)
+                self._changed(template.id)
+            raise
         if not blocking(results):
             ctx.info(f"{name}: every prerequisite is met")
             return
@@ -153,13 +180,14 @@ class TemplateTargets(Distribution):
             target.progress, target.last_error = TargetProgress.REMOVING, ""
             self._save_target(target)
             try:
-                if target.vm_id or target.folder:
-                    ctx.info(f"{name}: removing the local copy in {target.folder or '(no folder)'}")
+                if target.folder:
+                    ctx.info(f"{name}: removing the local copy in {target.folder}")
                     adapter = await self._adapter(self._provider(provider_id))
                     await adapter.remove_template_copy(target.folder, target.vm_id, ctx)
             except ConsoleError as exc:
                 self._target_failed(target, str(exc))
                 raise
+            await self._remove_unfinished_copy(ctx, current, target, name)
             self._farm.templates.remove_target(template_id, provider_id)
             self._changed(template_id)
             ctx.info(f"{name} is no longer a distribution target of template '{current.name}'")

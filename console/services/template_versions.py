@@ -178,7 +178,7 @@ class TemplateVersions(Distribution):
         left: list[str] = []
         for target in template.targets:
             name = self._provider_name(target.provider_id)
-            if target.vm_id or target.folder:
+            if target.folder:
                 target.progress = TargetProgress.REMOVING
                 self._save_target(target)
                 undo = ctx.add_undo(UndoAction(f"Remove the copy of template '{template.name}' on {name}",
@@ -193,6 +193,9 @@ class TemplateVersions(Distribution):
                 except ConsoleError as exc:
                     ctx.warning(f"{name}: the local copy in {target.folder} could not be removed: {exc}")
                     left.append(f"{name}: {target.folder}")
+            unfinished = await self._remove_unfinished_copy(ctx, template, target, name)
+            if unfinished:
+                left.append(unfinished)
             self._farm.templates.remove_target(template_id, target.provider_id)
         provider = self._provider(template.provider_id)
         adapter = await self._adapter(provider)

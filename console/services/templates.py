@@ -26,6 +26,7 @@ from console.domain.template_rules import (
     check_template_name,
 )
 from console.domain.templates import (
+    MAX_CONCURRENT_DISTRIBUTION,
     DistributionTarget,
     ImagePreparation,
     Preparation,
@@ -46,7 +47,7 @@ from .template_versions import TemplateVersions
 
 SHUTDOWN_TIMEOUT = 300.0
 DESCRIPTION_MAX = 1000
-CONCURRENCY_MAX = 32
+CONCURRENCY_MAX = MAX_CONCURRENT_DISTRIBUTION
 _RETRY_STATES = (TaskState.FAILED, TaskState.CANCELLED, TaskState.INTERRUPTED)
 
 
@@ -91,7 +92,15 @@ class TemplateService(TemplateTargets, Maintenance, TemplateVersions):
         if len(description) > DESCRIPTION_MAX:
             raise ValidationError(f"The description is {len(description)} characters long; at most "
                                   f"{DESCRIPTION_MAX} are allowed.", field="description")
+        # the inventory's VM, or the one source_check read from the host since (it replaces it there);
+        # the task reads the state again before it acts
         vm = self._vm(provider, plan.vm_id)
+        other = next((t for t in self._farm.templates.list()
+                      if t.provider_id == provider.id and t.source_vm_id == vm.id), None)
+        if other is not None:
+            raise ValidationError(f"VM '{vm.name}' is already the source of template '{other.name}'.",
+                                  "Choose another VM, or make a new version of that template (maintenance).",
+                                  field="vm_id")
         if vm.state is not PowerState.OFF and not plan.shutdown_consent:
             raise ValidationError(running_sentence(vm), field="shutdown_consent")
         prep = dataclasses.replace(plan.preparation)
@@ -140,12 +149,13 @@ class TemplateService(TemplateTargets, Maintenance, TemplateVersions):
             for target_id in plan.target_provider_ids:
                 self._farm.templates.save_target(DistributionTarget(template.id, target_id, updated=utc_now()))
         except BaseException:
+            self._secrets.delete(secret_key(template.id))      # nothing of it is left, not even there
             self._farm.templates.remove(template.id)
             raise
         template = self._template(template.id)
         self._bus.publish(TemplateAdded(template_copy(template)))
         params = {"template_id": template.id, "template": name, "plan": _plan_params(plan, name, prep),
-                  "provider_ids": list(plan.target_provider_ids), "vm_state": vm.state.value}
+                  "provider_ids": list(plan.target_provider_ids)}
         task = self._submit_create(template, params)
         if plan.join_password:
             self._join_passwords[task.id] = plan.join_password
@@ -172,12 +182,15 @@ class TemplateService(TemplateTargets, Maintenance, TemplateVersions):
             try:
                 await self._check_targets_first(ctx, template)
                 adapter = await self._adapter(provider)
-                state = PowerState(params.get("vm_state", PowerState.OFF.value))
-                if state is not PowerState.OFF:
+                # the state now, not the one at submit (a retry, or a VM started since the wizard)
+                vm = await self._live_vm(provider, adapter, template.source_vm_id)
+                if vm.state is not PowerState.OFF:
+                    if not (params.get("plan") or {}).get("shutdown_consent"):
+                        raise ValidationError(running_sentence(vm), field="shutdown_consent")
                     ctx.progress(0.05, f"Shutting down VM '{template.source_vm_name}'")
-                    await self._shut_down(ctx, adapter, template.source_vm_id, template.source_vm_name, state,
-                                          SHUTDOWN_TIMEOUT, False, "Shut it down yourself, then create the "
-                                          "template again.")
+                    await self._shut_down(ctx, adapter, template.source_vm_id, template.source_vm_name,
+                                          vm.state, SHUTDOWN_TIMEOUT, False, "Shut it down yourself, then "
+                                          "create the template again.")
                 name = snapshot_name(template.name, 1)
                 undo = ctx.add_undo(UndoAction(f"Remove checkpoint '{name}' of VM '{template.source_vm_name}'",
                                                "remove-checkpoint", {"provider_id": provider.id,
@@ -189,7 +202,7 @@ class TemplateService(TemplateTargets, Maintenance, TemplateVersions):
                 ctx.task.cleanup[undo].params["snapshot_id"] = snapshot_id
                 self._farm.templates.add_version(TemplateVersion(
                     template.id, 1, utc_now(), notes="First version", snapshot_id=snapshot_id,
-                    size_bytes=self._vm_bytes(provider, template.source_vm_id)))
+                    size_bytes=await self._measured_bytes(provider, template.source_vm_id)))
                 template.state = TemplateState.READY
                 self._farm.templates.update(template)
                 ctx.undo_done(undo)
@@ -244,13 +257,6 @@ class TemplateService(TemplateTargets, Maintenance, TemplateVersions):
         self._farm.templates.remove(template.id)
         self._bus.publish(TemplateRemoved(template.id))
         ctx.info(f"Template '{template.name}' was not created; nothing is left of it in the farm")
-
-    def _vm_bytes(self, provider, vm_id: str) -> int:
-        try:
-            vm = self._vm(provider, vm_id)
-        except NotFoundError:
-            return 0
-        return sum(d.file_bytes or d.size_bytes for d in vm.disks)
 
     # -- retry -----------------------------------------------------------------------------------
     def retry(self, task_id: int) -> Task:

@@ -122,6 +122,9 @@ def test_create_refusals_start_nothing(capsys, lab_args):
     assert code == 2 and "--distribute" in err
     code, _, err = run(capsys, *base, "--vm", "Win11-Gold", "--distribute", "--concurrency", "0")
     assert code == 2
+    # the limit the wizard and the services share (domain.templates.MAX_CONCURRENT_DISTRIBUTION)
+    code, _, err = run(capsys, *base, "--vm", "Win11-Gold", "--distribute", "--concurrency", "17")
+    assert code == 2 and "--concurrency must be from 1 to 16." in err
     # the non-domain host as a target: its prerequisite rows with fixes, and nothing created
     code, _, err = run(capsys, *base, "--vm", "Win11-Gold", "--distribute", "--target", "HV02",
                          "--target", "HV04")

@@ -14,11 +14,16 @@ from typing import Any
 from console.domain.errors import ConsoleError, ValidationError
 from console.domain.inventory import PowerState, ProviderKind
 from console.domain.prerequisites import CheckStatus, PrerequisiteResult
-from console.domain.templates import ImagePreparation, Preparation, TemplatePlan
+from console.domain.templates import (
+    MAX_CONCURRENT_DISTRIBUTION,
+    ImagePreparation,
+    Preparation,
+    TemplatePlan,
+)
 
 #: the shutdown the task does for a consented running source (the services' graceful timeout)
 SHUTDOWN_MINUTES = 5
-CONCURRENCY_RANGE = (1, 16)
+CONCURRENCY_RANGE = (1, MAX_CONCURRENT_DISTRIBUTION)
 
 #: characters Windows refuses in a local user name
 _BAD_USER_CHARS = set('\\/[]:;|=,+*?<>"@')
