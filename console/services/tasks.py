@@ -151,8 +151,21 @@ class TaskEngine:
         self._waiting.append(entry)
         self._bus.publish(TaskAdded(snapshot(task)))
         entry.runner = loop.create_task(self._run(entry), name=f"task-{task.id}")
+        entry.runner.add_done_callback(lambda _runner, e=entry: self._runner_ended(e))
         self._dispatch()
         return task
+
+    def _runner_ended(self, entry: _Entry) -> None:
+        """A runner cancelled before its coroutine ran its first line never reaches _run's own
+        handling: finish the task here, so it does not stay queued with result() never returning."""
+        if entry.task.state.finished:
+            return
+        if entry in self._waiting:
+            self._waiting.remove(entry)
+        if entry.holding:
+            self._hold(entry, -1)
+        self._finish(entry, TaskState.CANCELLED, entry.cancel_reason or CANCELLED_BY_USER)
+        self._dispatch()
 
     async def result(self, task_id: int) -> dict | None:
         """Wait for the task; its work's return value, or its exception raised again."""

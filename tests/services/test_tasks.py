@@ -294,3 +294,21 @@ async def test_reports_from_a_worker_thread_reach_the_loop(farm, bus):
     task = engine.submit("t", "", "test", work)
     await engine.result(task.id)
     assert farm.tasks.get(task.id).state is TaskState.SUCCEEDED
+
+
+async def test_cancel_right_after_submit_before_the_task_ever_ran(farm, bus):
+    """Cancelled in the same loop turn as its submit: its coroutine never starts, yet the task ends
+    cancelled, result() returns, and the slot it was given is free again."""
+    engine = TaskEngine(farm, bus, per_host=1)
+    ran = []
+
+    async def work(ctx):
+        ran.append(ctx.task.id)
+
+    task = engine.submit("early", "", "test", work, provider_id=1, host="h")   # dispatched at once
+    assert engine.cancel(task.id)
+    with pytest.raises(TaskCancelled):
+        await asyncio.wait_for(engine.result(task.id), 5)
+    assert farm.tasks.get(task.id).state is TaskState.CANCELLED and ran == []
+    after = engine.submit("after", "", "test", lambda ctx: asyncio.sleep(0, {"ok": 1}), provider_id=1, host="h")
+    assert await asyncio.wait_for(engine.result(after.id), 5) == {"ok": 1}
