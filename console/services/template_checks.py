@@ -49,6 +49,9 @@ class SourceCheck:
     distribution_possible: bool = False
     why_not_distribution: str = ""
     snapshots: list[Snapshot] = field(default_factory=list)
+    #: False when the guest could not be asked (the VM is not running): only the enabled switches
+    #: of its integration services are known then
+    services_checked: bool = True
 
 
 def running_sentence(vm: VM) -> str:
@@ -80,8 +83,17 @@ class TemplateChecks(TemplateSupport):
             missing = [name for name in NEEDED_SERVICES if not source.integration_services.get(name, False)]
             problems = [f"The {name} integration service is disabled: {NEEDED_SERVICES[name]}"
                         for name in missing]
+            checked = vm.state is PowerState.RUNNING
+            if checked:     # enabled is the host's switch; whether the guest answers is the status
+                status = source.integration_status
+                silent = [n for n in NEEDED_SERVICES if n not in missing and status.get(n, "") not in ("", "OK")]
+                missing += silent
+                problems += [f"The {n} integration service is not answering in VM '{vm.name}' ({status[n]}): "
+                             f"{NEEDED_SERVICES[n]} Install or update the integration services in the guest."
+                             for n in silent]
         else:
             vm = self._vm(provider, vm_id)
+            checked = True
             snapshots = list(await adapter.snapshots(vm_id, NullReporter()))
             missing = [] if vm.guest_agent else [NUTANIX_GUEST_TOOLS]
             problems = [] if vm.guest_agent else [
@@ -92,7 +104,8 @@ class TemplateChecks(TemplateSupport):
             problems.insert(0, running_sentence(vm))
         why = self.why_no_distribution(provider)
         return SourceCheck(vm=vm, running=running, missing_services=missing, problems=problems,
-                           distribution_possible=not why, why_not_distribution=why, snapshots=snapshots)
+                           distribution_possible=not why, why_not_distribution=why, snapshots=snapshots,
+                           services_checked=checked)
 
     async def _live_vm(self, provider: Provider, adapter, vm_id: str) -> VM:
         """The source VM as the host has it now (Hyper-V: Get-TemplateSource; Nutanix: the inventory,

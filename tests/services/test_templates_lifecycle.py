@@ -151,3 +151,15 @@ async def test_start_up_settles_templates_a_killed_console_left_creating(tsvc):
     assert tsvc.templates.get(gold).state is TemplateState.DELETING
     outcome = await tsvc.tasks.result(tsvc.templates.delete(gold).id)      # deleting again finishes it
     assert outcome["left_over"] == [] and farm.find_by_name("Gold") is None
+
+
+async def test_source_check_says_whether_the_guest_could_be_asked(tsvc):
+    """Enabled integration services are the host's switch; a guest answers only while it runs."""
+    hv01 = provider(tsvc, "HV01")
+    off = await tsvc.templates.source_check(hv01.id, vm_of(tsvc, "HV01", "Win11-Gold").id)
+    assert not off.services_checked and off.missing_services == []
+    running = await tsvc.templates.source_check(hv01.id, vm_of(tsvc, "HV01", "Win11-Pool-01").id)
+    assert running.services_checked and running.missing_services == [] and running.running
+    agentless = await tsvc.templates.source_check(hv01.id, vm_of(tsvc, "HV01", "Appliance-Firewall").id)
+    assert "Shutdown" in agentless.missing_services
+    assert any("cannot shut the guest down" in p for p in agentless.problems)

@@ -198,7 +198,10 @@ class SourcePage(QWizardPage):
                 lines.append(_line(WARN_COLOUR, "⚠ " + problem))
             if check.missing_services and not problems:
                 lines.append(_line(WARN_COLOUR, "Missing: " + ", ".join(check.missing_services) + "."))
-            if not check.missing_services:
+            if not check.missing_services and not getattr(check, "services_checked", True):
+                lines.append(_line(OK_COLOUR, "✓ The integration services are enabled. Whether the guest "
+                                   "answers is checked only while the VM runs."))
+            elif not check.missing_services:
                 lines.append(_line(OK_COLOUR, "✓ The integration services are answering." if s.is_hyperv
                                   else "✓ The guest tools are answering."))
             if not check.distribution_possible and check.why_not_distribution:
