@@ -57,6 +57,13 @@ class ServicesBridge(QObject):
     templateRemoved = Signal(int)                    # template id
     #: one target's state or copy progress: several a second per target (the tree model coalesces)
     distributionTargetChanged = Signal(int, object)  # template id, DistributionTarget
+    # ----- pools (issue #5) -----
+    poolAdded = Signal(object)                       # Pool
+    poolChanged = Signal(object)                     # Pool
+    poolRemoved = Signal(int)                        # pool id
+    #: one clone's state, host or timings: many a second while a pool is made (the tree model coalesces)
+    cloneChanged = Signal(int, object)               # pool id, Clone
+    cloneRemoved = Signal(int, str)                  # pool id, clone name
 
     def __init__(self, services, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +119,21 @@ class ServicesBridge(QObject):
             self.templateAdded.emit(event.template)
         elif isinstance(event, ev.TemplateRemoved):
             self.templateRemoved.emit(event.template_id)
+        else:
+            self._on_pool_event(event)
+
+    # ----- pools (issue #5) -----
+    def _on_pool_event(self, event: Any) -> None:
+        if isinstance(event, ev.CloneChanged):
+            self.cloneChanged.emit(event.pool_id, event.clone)
+        elif isinstance(event, ev.CloneRemoved):
+            self.cloneRemoved.emit(event.pool_id, event.name)
+        elif isinstance(event, ev.PoolChanged):
+            self.poolChanged.emit(event.pool)
+        elif isinstance(event, ev.PoolAdded):
+            self.poolAdded.emit(event.pool)
+        elif isinstance(event, ev.PoolRemoved):
+            self.poolRemoved.emit(event.pool.id)
 
     def _deliver_inventory_of(self, provider_id: int) -> None:
         inventory = self._inventories.pop(provider_id, None)

@@ -159,6 +159,7 @@ class DetailsPanel(QTabWidget):
 
         #: called with the TemplateDetails when it is first built (the window connects its signals)
         self.on_template_view = None
+        self.on_pool_view = None          # the same for the PoolDetails
         self._timer = QTimer(self, singleShot=True, interval=100)
         self._timer.timeout.connect(self.refresh)
         for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved):
@@ -244,6 +245,20 @@ class DetailsPanel(QTabWidget):
                 self.on_template_view(view)
         return view
 
+    @property
+    def pool_view(self):
+        """The pool tabs (pool_view.py), built when a pool is first shown."""
+        view = self.__dict__.get("_pool_view")
+        if view is None:
+            from console.ui.pool_view import PoolDetails
+            view = self._pool_view = PoolDetails(self.model, self)
+            for page in view.pages:
+                page.hide()
+            self._pages = (*self._pages, *view.pages)
+            if self.on_pool_view is not None:
+                self.on_pool_view(view)
+        return view
+
     def show_template_tab(self, which: str) -> None:
         """Bring a template's tab to the front: "general", "versions" or "distribution"."""
         view = self.template_view
@@ -298,6 +313,11 @@ class DetailsPanel(QTabWidget):
             return
         if node.kind is NodeKind.GROUP and node.key == GROUP_TEMPLATES and self.model.templates():
             self._set_pages(self.template_view.show_list(), keep_tab)
+            return
+        if node.kind is NodeKind.POOL or (node.kind is NodeKind.GROUP and node.key == GROUP_POOLS
+                                          and self.model.pools()):
+            view = self.pool_view
+            self._set_pages(view.show(node) if node.kind is NodeKind.POOL else view.show_list(), keep_tab)
             return
         if node.kind is NodeKind.GROUP:
             if node.key == GROUP_PROVIDERS:

@@ -16,6 +16,7 @@ from console.ui import icons
 from console.ui.inventory_clusters import ClusterTree, has_clusters
 from console.ui.inventory_diff import TreeDiff
 from console.ui.inventory_slices import SlicedFill
+from console.ui.pool_nodes import PoolTree
 from console.ui.template_nodes import TemplateTree, template_icon
 from console.ui.inventory_nodes import (Node, NodeKind, describe_host, describe_vm, host_key,
                                         host_without_vms, is_standalone, status_suffix)
@@ -32,7 +33,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 5
 GROUP_PROVIDERS, GROUP_TEMPLATES, GROUP_POOLS = "providers", "templates", "pools"
 
 
-class InventoryModel(TemplateTree, ClusterTree, SlicedFill, TreeDiff, QAbstractItemModel):
+class InventoryModel(PoolTree, TemplateTree, ClusterTree, SlicedFill, TreeDiff, QAbstractItemModel):
     """One column; the domain objects behind each row are in OBJECT_ROLE."""
 
     #: a provider node's status, label or host facts changed (details views listen)
@@ -55,6 +56,7 @@ class InventoryModel(TemplateTree, ClusterTree, SlicedFill, TreeDiff, QAbstractI
             self._root.children.append(group)
         self._groups = {n.key: n for n in self._root.children}
         self._init_templates()
+        self._init_pools()
 
     @property
     def root(self) -> Node:
@@ -125,6 +127,8 @@ class InventoryModel(TemplateTree, ClusterTree, SlicedFill, TreeDiff, QAbstractI
     def _icon(self, node: Node):
         if node.kind in (NodeKind.TEMPLATE, NodeKind.VERSION):
             return template_icon(node)
+        if node.kind is NodeKind.POOL:
+            return self.pool_icon(node)
         if node.kind is NodeKind.VM:
             return icons.vm_icon(node.obj.state)
         if node.kind is NodeKind.HOST:

@@ -16,6 +16,7 @@ class NodeKind(enum.IntEnum):
     CLUSTER = 5       # a Nutanix cluster: between a Prism provider and its hosts
     TEMPLATE = 6      # under the Templates group (template_nodes.py)
     VERSION = 7       # a template's version, under its template
+    POOL = 8          # under the Pools group (pool_nodes.py)
 
 
 class Node:

@@ -15,6 +15,7 @@ from console.ui import icons
 from console.ui.details import DetailsPanel
 from console.ui.inventory_model import InventoryModel, Node, NodeKind
 from console.ui.inventory_tree import InventoryTree
+from console.ui.pool_actions import PoolCommands
 from console.ui.tasks_dock import TasksDock
 from console.ui.tasks_model import TasksModel
 from console.ui.template_actions import TemplateCommands
@@ -68,6 +69,7 @@ class MainWindow(LayoutMemory, QMainWindow):
         self.actions = WindowActions(self)
         self.toolbar = self.actions.build_menus_and_toolbar(self.tasks_dock)
         self.template_commands = TemplateCommands(self, self.actions.templates)
+        self.pool_commands = PoolCommands(self, self.actions.pools)
         self._connect_actions()
 
         self.providers_label = self._status_label("providersStatus", "Providers status")
@@ -149,6 +151,7 @@ class MainWindow(LayoutMemory, QMainWindow):
         bridge.certificateRejected.connect(self.vm_commands.certificate_rejected)
         bridge.operationFailed.connect(self.show_error)
         self.template_commands.attach(services, bridge)
+        self.pool_commands.attach(services, bridge)
         if services.lab is not None:
             self.setWindowTitle(f"{APP_NAME} (lab)")
         self.secrets_label.setVisible(not services.secrets.persistent)
@@ -222,8 +225,9 @@ class MainWindow(LayoutMemory, QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        self.actions.update(self.tree.selected_node(), connected=self.services is not None,
-                            capabilities_of=self.vm_commands.capabilities)
+        node = self.tree.selected_node()
+        self.actions.update(node, connected=self.services is not None, capabilities_of=self.vm_commands.capabilities)
+        self.pool_commands.update_actions(node, connected=self.services is not None)
 
     def _schedule_status(self) -> None:
         if not self._status_timer.isActive():
@@ -367,7 +371,7 @@ class MainWindow(LayoutMemory, QMainWindow):
             self.tasks_dock.copy_lines(self.services.tasks.log_lines(task_id))
 
     def _tree_menu(self, node, global_pos) -> None:
-        menu = self.actions.context_menu(node, self.template_commands)
+        menu = self.actions.context_menu(node, self.template_commands, self.pool_commands)
         if menu is not None:
             menu.popup(global_pos)
 

@@ -110,8 +110,8 @@ class TemplateActions:
 
 
 class TemplateCommands(QObject):
-    #: "Update their clones now" after a new version: template id, version, pool names (the pools
-    #: issue does the update; this is the hand-off)
+    #: "Update their clones now" after a new version: template id, version, pool names (PoolCommands
+    #: opens the pool update dialog for them)
     poolUpdateRequested = Signal(int, int, list)
 
     def __init__(self, window, actions: TemplateActions) -> None:
@@ -269,10 +269,7 @@ class TemplateCommands(QObject):
 
         def now() -> None:
             log.info("pool update handed off: template %s version %s, pools %s", template_id, latest, pools)
-            self.poolUpdateRequested.emit(template_id, latest, list(pools))
-            self.window.statusBar().showMessage(
-                f"Updating the clones of {', '.join(pools)} to v{latest} is done by the pools, which come "
-                "with pool management.", 15000)
+            self.poolUpdateRequested.emit(template_id, latest, list(pools))    # PoolCommands opens the update
         box = pool_update_offer(self.window, name, latest, pools, now)
         self._open(box)
         return box
