@@ -50,15 +50,36 @@ def template_folder(requirements: SourceRequirements, template: str, number: int
 class _Progress:
     """The task's progress over a distribution: the export, then the mean of the targets."""
 
-    def __init__(self, ctx: TaskContext, base: float, span: float, provider_ids: list[int]) -> None:
+    def __init__(self, ctx: TaskContext, base: float, span: float, provider_ids: list[int],
+                 names: dict[int, str] | None = None) -> None:
         self.ctx, self.base, self.span = ctx, base, span
         self.done = {pid: 0.0 for pid in provider_ids}
         self.export = 0.0
+        self.names = names or {}
+        #: per target: waiting, copying, importing, ready or failed (the tasks dock shows them)
+        self.phase = {pid: "waiting" for pid in provider_ids}
 
     def update(self, text: str = "") -> None:
         mean = sum(self.done.values()) / len(self.done) if self.done else 1.0
+        if self.export >= 1.0 and len(self.done) > 1:
+            text = self.summary()       # once copies run, each target's own progress
         self.ctx.progress(self.base + self.span * (EXPORT_SHARE * self.export + (1 - EXPORT_SHARE) * mean),
                           text)
+
+    def summary(self) -> str:
+        """"HV02 58% · HV03 importing · 2 ready, 1 failed, 12 waiting": the active targets one by one,
+        the others counted (20 targets must fit one line of the tasks dock)."""
+        active, counts = [], {"ready": 0, "failed": 0, "waiting": 0}
+        for pid, phase in self.phase.items():
+            name = self.names.get(pid, str(pid))
+            if phase == "copying":
+                active.append(f"{name} {round(100 * self.done[pid] / COPY_SHARE)}%")
+            elif phase == "importing":
+                active.append(f"{name} importing")
+            else:
+                counts[phase] += 1
+        rest = ", ".join(f"{n} {phase}" for phase, n in counts.items() if n)
+        return " · ".join(active + ([rest] if rest else []))
 
 
 class _ExportReporter:
@@ -88,6 +109,7 @@ class _TargetReporter:
         if self.copying:
             self._target.fraction = fraction
             self._progress.done[self._target.provider_id] = COPY_SHARE * fraction
+            self._progress.phase[self._target.provider_id] = "copying"
             now = time.monotonic()
             if now - self._published >= TARGET_PUBLISH_INTERVAL or fraction >= 1.0:
                 self._published = now
@@ -158,7 +180,7 @@ class Distribution(TemplateChecks):
         for target in targets:
             target.progress, target.fraction, target.last_error = TargetProgress.DISTRIBUTING, 0.0, ""
             self._save_target(target)
-        progress = _Progress(ctx, base, span, [t.provider_id for t in targets])
+        progress = _Progress(ctx, base, span, [t.provider_id for t in targets], names)
         ctx.info(f"Distributing version {number} of template '{template.name}' to "
                  f"{', '.join(names.values())} ({template.concurrent_distribution} at a time)")
         source = self._provider(template.provider_id)
@@ -225,6 +247,7 @@ class Distribution(TemplateChecks):
             target.progress, target.fraction = TargetProgress.OK, 1.0
             self._save_target(target)
             progress.done[target.provider_id] = 1.0
+            progress.phase[target.provider_id] = "ready"
             return None
         folder = template_folder(requirements, template.name, number)
         vm_name = copy_vm_name(template.name, number)
@@ -240,6 +263,7 @@ class Distribution(TemplateChecks):
                 ctx.info(f"{name}: copying {export.unc_folder} to {folder}")
                 await adapter.copy_template(export, folder, copy_id, reporter)
             reporter.copying = False
+            progress.phase[target.provider_id] = "importing"
             target.fraction = 1.0
             self._save_target(target)
             ctx.info(f"{name}: importing the copy as VM '{vm_name}'")
@@ -262,6 +286,7 @@ class Distribution(TemplateChecks):
             self._save_target(target)
             ctx.undo_done(undo)
             progress.done[target.provider_id] = 1.0
+            progress.phase[target.provider_id] = "ready"
             progress.update(f"{name}: holds version {number}")
             ctx.info(f"{name}: {'ready at' if current else 'holds'} version {number} (VM '{vm_name}', {vm.id})"
                      + ("" if current else f"; version {latest.number} is newer: it needs an update"))
@@ -283,6 +308,8 @@ class Distribution(TemplateChecks):
             self._target_failed(target, sentence, number)
             await self._remove_partial(ctx, target, folder, undo, name)
         progress.done[target.provider_id] = 1.0
+        progress.phase[target.provider_id] = "failed"
+        progress.update()
         return name
 
     async def _remove_unfinished_copy(self, ctx: TaskContext, template: Template, target: DistributionTarget,

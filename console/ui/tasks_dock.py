@@ -8,8 +8,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QMen
 
 from console.domain.tasks import TaskState
 from console.ui.log_pane import LogPane, format_line
-from console.ui.tasks_model import (COL_NAME, COL_PROGRESS, COL_TARGET, SORT_ROLE, TASK_ID_ROLE,
-                                    ProgressDelegate, TasksModel)
+from console.ui.tasks_model import (COL_DURATION, COL_NAME, COL_PROGRESS, COL_TARGET, SORT_ROLE,
+                                    TASK_ID_ROLE, ProgressDelegate, TasksModel)
 
 
 #: tasks the services can run again with the same parameters and request id (providers.retry)
@@ -60,6 +60,7 @@ class TasksDock(QDockWidget):
         header.resizeSection(COL_NAME, 320)
         header.resizeSection(COL_TARGET, 200)
         header.resizeSection(COL_PROGRESS, 160)
+        header.resizeSection(COL_DURATION, 90)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)

@@ -15,8 +15,17 @@ TASK_ROLE = Qt.ItemDataRole.UserRole + 2
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3   # 0..1, or None when no bar makes sense
 SORT_ROLE = Qt.ItemDataRole.UserRole + 4
 
-COLUMNS = ("Name", "Target", "State", "Progress", "Started", "Duration")
-COL_NAME, COL_TARGET, COL_STATE, COL_PROGRESS, COL_STARTED, COL_DURATION = range(6)
+COLUMNS = ("Name", "Target", "State", "Progress", "Started", "Duration", "Status")
+COL_NAME, COL_TARGET, COL_STATE, COL_PROGRESS, COL_STARTED, COL_DURATION, COL_STATUS = range(7)
+
+
+def status_text(task: Task) -> str:
+    """What the task is doing now (a distribution: each target's own progress), or why it failed."""
+    if task.state is TaskState.FAILED:
+        return task.error
+    if task.state.finished:
+        return ""
+    return task.progress_text
 
 
 def _parse(iso: str) -> datetime | None:
@@ -110,13 +119,15 @@ class TasksModel(QAbstractTableModel):
                 return format_started(task.started)
             if col == COL_DURATION:
                 return format_duration(task_duration(task, self._now()))
+            if col == COL_STATUS:
+                return status_text(task)
         elif role == Qt.ItemDataRole.DecorationRole and col == COL_STATE:
             return icons.task_icon(task.state)
         elif role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_STATE and task.error:
                 return task.error
-            if col == COL_PROGRESS and task.progress_text:
-                return task.progress_text
+            if col in (COL_PROGRESS, COL_STATUS) and status_text(task):
+                return status_text(task)
             if col in (COL_NAME, COL_TARGET):
                 return f"{task.name}\n{task.target}"
         elif role == PROGRESS_ROLE and col == COL_PROGRESS:

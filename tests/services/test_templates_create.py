@@ -147,3 +147,16 @@ async def test_targets_need_distribution_on_a_hyperv_source(tsvc):
         tsvc.templates.create(plan_for(tsvc, "Gold", targets=["HV02", "NTNX-PE-01"]))
     assert info.value.field == "targets" and "Not a standalone Hyper-V host" in info.value.message
     assert tsvc.templates.list() == []
+
+
+async def test_the_task_shows_each_targets_own_progress(tsvc):
+    """The tasks dock shows the task's progress text: once the copies run it names each target."""
+    from console.services.events import TaskChanged
+    texts = []
+    tsvc.bus.subscribe(lambda e: texts.append(e.task.progress_text) if isinstance(e, TaskChanged) else None)
+    task = tsvc.templates.create(plan_for(tsvc, "Gold", targets=["HV02", "HV03"], concurrency=1))
+    await tsvc.tasks.result(task.id)
+    copying = [t for t in texts if "%" in t and "HV0" in t]
+    assert copying, texts
+    assert any("waiting" in t for t in copying)          # concurrency 1: the other target waits
+    assert any("1 ready" in t for t in texts)            # the first done while the second copies

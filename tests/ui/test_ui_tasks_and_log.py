@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from console.domain.tasks import LogLevel, LogLine, Task, TaskState
 from console.ui.log_pane import LogPane, format_line
 from console.ui.tasks_dock import TasksDock
-from console.ui.tasks_model import (COL_DURATION, COL_PROGRESS, COL_STATE, PROGRESS_ROLE, TasksModel,
-                                    format_duration)
+from console.ui.tasks_model import (COL_DURATION, COL_PROGRESS, COL_STATE, COL_STATUS, PROGRESS_ROLE,
+                                    TasksModel, format_duration)
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -132,3 +132,14 @@ def test_queued_tasks_go_in_as_one_insert_next_turn(qtbot):
     model.queue_task(task(7))
     model.flush()                                             # the synchronous path
     assert model.rowCount() == 5 and model.task_at(4).id == 7
+
+
+def test_status_column_says_what_a_running_task_does_and_why_one_failed(qtbot):
+    model = TasksModel(now=lambda: NOW)
+    model.add_task(dataclasses.replace(task(1), progress_text="HV02 58% · HV03 importing · 1 waiting"))
+    model.add_task(dataclasses.replace(task(2, TaskState.FAILED), error="Host hv01 did not answer.",
+                                       progress_text="Connecting"))
+    model.add_task(dataclasses.replace(task(3, TaskState.SUCCEEDED), progress_text="Done"))
+    assert model.index(0, COL_STATUS).data() == "HV02 58% · HV03 importing · 1 waiting"
+    assert model.index(1, COL_STATUS).data() == "Host hv01 did not answer."
+    assert model.index(2, COL_STATUS).data() == ""
