@@ -13,6 +13,8 @@ from console.secrets import SecretStore
 from console.store import Farm, FarmLock
 
 from .events import EventBus
+from .pool_keeper import PoolKeeper
+from .pools import PoolService
 from .provider_rules import lab_adapter_factory
 from .providers import AdapterFactory, ProviderService, default_adapter_factory
 from .tasks import TaskEngine
@@ -45,6 +47,7 @@ class Services:
     providers: ProviderService
     farm_path: Path
     templates: TemplateService | None = None   # always set by build_services
+    pools: PoolService | None = None           # always set by build_services
     lab: Any = None                       # console.lab.Lab when built with lab=True
     interrupted: list[int] = field(default_factory=list)   # journal tasks marked at start()
     _lock: FarmLock | None = None
@@ -59,12 +62,16 @@ class Services:
             self.interrupted = self.store.tasks.mark_running_interrupted()
             # targets a killed console left distributing/adding/removing: FAILED "Interrupted..."
             self.templates.mark_interrupted()
+            # clones a killed console left being made/updated/deleted: INCOMPLETE (clean_up removes them)
+            self.pools.mark_interrupted()
         self._started = True
         self.providers.preload_adapters()     # adapter imports in a thread, not on the UI thread
         if self.lab is not None:
             hosts = await asyncio.to_thread(self.lab.start)
             self.providers.register_lab_hosts(hosts)
             self.providers.register_lab_prism(getattr(self.lab, "prism", []))
+        self.pools.keeper = self.pools.keeper or PoolKeeper(self.pools)
+        self.pools.keeper.start()
 
     async def close(self) -> None:
         """Cancel running tasks (state cancelled), close adapters, stop the lab, close the farm."""
@@ -72,7 +79,10 @@ class Services:
             return
         self._started = False
         try:
+            if self.pools.keeper is not None:
+                await self.pools.keeper.stop()
             await self.tasks.close()
+            self.pools._watchers.close()
             await self.providers.close()
         finally:
             if self.lab is not None:
@@ -106,5 +116,20 @@ def build_services(farm_path: Path | None = None, lab: bool = False, lab_state: 
         lab_object = Lab(Path(lab_state) if lab_state is not None else default_lab_state(),
                          speed=lab_speed, spec=lab_world)
     templates = TemplateService(farm, secret_store, engine, bus, providers)
+    pools = PoolService(farm, secret_store, engine, bus, providers, templates, speed=lab_speed if lab else 1.0)
+    if lab:
+        pools.lab_figures = lab_host_figures(lab_speed)
     return Services(bus=bus, store=farm, secrets=secret_store, tasks=engine, providers=providers,
-                    farm_path=path, templates=templates, lab=lab_object)
+                    farm_path=path, templates=templates, pools=pools, lab=lab_object)
+
+
+def lab_host_figures(speed: float):
+    """What a lab host does per second at ``speed`` (console/lab/pool_timings.py), for the pool
+    editor's estimates on lab hosts."""
+    from console.domain.pool_rules import HostFigures
+    from console.lab.pool_timings import TIMINGS
+    boot = TIMINGS["prepare"] + TIMINGS["start"] + TIMINGS["boot"] + TIMINGS["rename-join"]
+    return HostFigures(local_copy_rate=TIMINGS["full-copy-rate"] * speed, boot_seconds=boot / speed,
+                       linked_seconds=TIMINGS["linked-create"] / speed,
+                       checkpoint_seconds=TIMINGS["quick-checkpoint"] / speed,
+                       merge_rate=TIMINGS["merge-rate"] * speed)

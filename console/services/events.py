@@ -141,3 +141,40 @@ class DistributionTargetChanged:
 
     template_id: int
     target: Any
+
+
+# -- Issue #5: pools (console/services/pools.py, pool_engine.py, pool_keeper.py, pool_updates.py) -------
+@dataclass(frozen=True)
+class PoolAdded:
+    """A pool was saved. ``pool`` is a copy (domain.templates.Pool)."""
+
+    pool: Any
+
+
+@dataclass(frozen=True)
+class PoolChanged:
+    """A pool's settings, version or enabled state changed. ``pool`` is a copy as it was then."""
+
+    pool: Any
+
+
+@dataclass(frozen=True)
+class PoolRemoved:
+    """A pool and every clone row of it are gone. ``pool`` is the last copy of it."""
+
+    pool: Any
+
+
+@dataclass(frozen=True)
+class CloneChanged:
+    """One clone was added or changed (state, host, VM, version, times, user, error). ``clone`` is a
+    copy. Comes a few times per clone while it is made: update a table row, do not rebuild."""
+
+    pool_id: int
+    clone: Any
+
+
+@dataclass(frozen=True)
+class CloneRemoved:
+    pool_id: int
+    name: str
