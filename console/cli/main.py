@@ -163,8 +163,9 @@ def _power_actions():
 
 async def _run(args: argparse.Namespace) -> int:
     from console.services.container import build_services
+    # no pool keeper: provisioning it started would be cancelled when this command ends
     services = build_services(farm_path=args.farm, lab=args.lab, lab_state=args.lab_state,
-                              lab_speed=args.lab_speed)
+                              lab_speed=args.lab_speed, keep_pools=False)
     try:
         await services.start()
         return await args.run(services, args)

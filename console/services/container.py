@@ -50,6 +50,9 @@ class Services:
     pools: PoolService | None = None           # always set by build_services
     lab: Any = None                       # console.lab.Lab when built with lab=True
     interrupted: list[int] = field(default_factory=list)   # journal tasks marked at start()
+    #: run the pool keeper (buffers, unused clones). The GUI does; a vdictl command does not: the
+    #: keeper would start provisioning in a process that ends with the command and cancels it.
+    keep_pools: bool = True
     _lock: FarmLock | None = None
     _started: bool = False
 
@@ -70,8 +73,9 @@ class Services:
             hosts = await asyncio.to_thread(self.lab.start)
             self.providers.register_lab_hosts(hosts)
             self.providers.register_lab_prism(getattr(self.lab, "prism", []))
-        self.pools.keeper = self.pools.keeper or PoolKeeper(self.pools)
-        self.pools.keeper.start()
+        if self.keep_pools:
+            self.pools.keeper = self.pools.keeper or PoolKeeper(self.pools)
+            self.pools.keeper.start()
 
     async def close(self) -> None:
         """Cancel running tasks (state cancelled), close adapters, stop the lab, close the farm."""
@@ -100,7 +104,8 @@ def serve_lab(state_dir: Path | None = None, speed: float = 1.0) -> None:
 
 def build_services(farm_path: Path | None = None, lab: bool = False, lab_state: Path | None = None,
                    lab_speed: float = 1.0, lab_world: Any = None, secrets: SecretStore | None = None,
-                   adapter_factory: AdapterFactory = default_adapter_factory) -> Services:
+                   adapter_factory: AdapterFactory = default_adapter_factory,
+                   keep_pools: bool = True) -> Services:
     """Wire everything; nothing touches the disk or network until ``await services.start()``."""
     path = Path(farm_path) if farm_path is not None else default_farm_path(lab)
     bus = EventBus()
@@ -120,7 +125,8 @@ def build_services(farm_path: Path | None = None, lab: bool = False, lab_state: 
     if lab:
         pools.lab_figures = lab_host_figures(lab_speed)
     return Services(bus=bus, store=farm, secrets=secret_store, tasks=engine, providers=providers,
-                    farm_path=path, templates=templates, pools=pools, lab=lab_object)
+                    farm_path=path, templates=templates, pools=pools, lab=lab_object,
+                    keep_pools=keep_pools)
 
 
 def lab_host_figures(speed: float):

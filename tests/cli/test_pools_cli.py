@@ -290,3 +290,26 @@ def test_update_by_tag_and_rollback_without_distribution(capsys, fast_lab):
     rows = [ln.split() for ln in out.splitlines()[1:]]
     assert [(r[0], r[1], r[4]) for r in rows] == [("TST01", "HV03", "full"), ("TST02", "HV03", "full")]
     assert all(r[7] != "never" for r in rows)            # a full clone is independent at once
+
+
+def test_vdictl_does_not_run_the_pool_keeper(monkeypatch, tmp_path):
+    """A vdictl command ends in seconds: a keeper-started provisioning would be cancelled half-made."""
+    import asyncio
+
+    from console.cli import main as cli_main
+    from console.services import container
+    seen = []
+    real = container.build_services
+
+    def spy(*args, **kwargs):
+        services = real(*args, **kwargs)
+        seen.append(services)
+        return services
+    monkeypatch.setattr(container, "build_services", spy)
+
+    async def probe(services, args):
+        return 0 if services.pools.keeper is None else 1
+    args = cli_main.build_parser().parse_args(["--farm", str(tmp_path / "farm.sqlite"), "providers", "list"])
+    args.run = probe
+    assert asyncio.run(cli_main._run(args)) == 0
+    assert seen and seen[0].keep_pools is False
