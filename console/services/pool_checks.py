@@ -33,7 +33,7 @@ from console.domain.templates import (
     Template,
 )
 
-from .pool_support import PoolSupport
+from .pool_support import PoolSupport, pool_secret_key
 
 DESCRIPTION_MAX = 1000
 
@@ -182,3 +182,15 @@ class PoolChecks(PoolSupport):
         pool.preparation, pool.domain = prep.method, prep.domain
         pool.organizational_unit, pool.join_account = prep.organizational_unit, prep.join_account
         return pool
+
+    # -- join passwords a keyring-less session does not know -----------------------------------------
+    def missing_join_passwords(self) -> list[Pool]:
+        """Pools whose own preparation (an override) joins a domain without a known password."""
+        return [p for p in self._farm.pools.list() if p.preparation_override is not None
+                and p.preparation_override.join_account and self._secrets.get(pool_secret_key(p.id)) is None]
+
+    def set_join_password(self, pool_id: int, password: str, persist: bool = True) -> None:
+        pool = self._farm.pools.get(pool_id)
+        if not password:
+            raise ValidationError("Enter the join account's password.", field="join_password")
+        self._secrets.set(pool_secret_key(pool.id), password, persist=persist)

@@ -59,6 +59,18 @@ class TemplateService(TemplateTargets, Maintenance, TemplateVersions):
         self._join_passwords: dict[int, str] = {}    # create task id -> password, for a retry this session
 
     # -- reading ---------------------------------------------------------------------------------
+    def missing_join_passwords(self) -> list[Template]:
+        """Templates whose preparation joins a domain but whose join password this session does not
+        know (no keyring: it was typed in an earlier session). The console asks once."""
+        return [t for t in self.list() if t.preparation.join_account and self._secrets.get(secret_key(t.id)) is None]
+
+    def set_join_password(self, template_id: int, password: str, persist: bool = True) -> None:
+        template = self.get(template_id)
+        if not password:
+            account = template.preparation.join_account or "the join account"
+            raise ValidationError(f"Enter the password of {account}.", field="join_password")
+        self._secrets.set(secret_key(template.id), password, persist=persist)
+
     def list(self) -> list[Template]:
         return self._farm.templates.list()
 

@@ -173,8 +173,11 @@ class MainWindow(LayoutMemory, QMainWindow):
         self._ask_passwords([p for p in providers if p.id in missing])
 
     def _ask_passwords(self, queue: list[Provider]) -> None:
-        """One small dialog at a time (open(), never exec()): each answer refreshes its provider."""
+        """One small dialog at a time (open(), never exec()): each answer refreshes its provider. Then
+        the domain join passwords of templates and pools (console/ui/join_passwords.py)."""
         if not queue:
+            from console.ui.join_passwords import ask_join_passwords
+            ask_join_passwords(self)
             return
         from console.ui.password_dialog import PasswordDialog
         provider, rest = queue[0], queue[1:]

@@ -246,3 +246,31 @@ def test_tree_context_menus_offer_what_applies(qtbot, window):
         "actionRefreshProvider", "actionDelete"]
     templates = window.inventory.node_at(window.inventory.group_index("templates"))
     assert window.actions.context_menu(templates) is None
+
+
+def test_a_templates_join_password_unknown_this_session_is_asked_after_the_providers(qtbot, services, settings):
+    """No keyring: the join password typed in an earlier session is gone; the console asks once."""
+    from console.domain.templates import ImagePreparation, Preparation, Template, TemplateState
+    from console.ui.password_dialog import PasswordDialog
+    hv01 = next(p for p in services.providers.list() if p.name == "HV01")
+    template = services.store.templates.add(Template(
+        None, "Joined", hv01.id, "vm-id", state=TemplateState.READY,
+        preparation=Preparation(ImagePreparation.RENAME_AND_JOIN, "corp.example.com", "",
+                                "CORP\\svc-join")))
+    assert [t.id for t in services.templates.missing_join_passwords()] == [template.id]
+    window = open_window(qtbot, services, settings)
+    try:
+        def join_dialog():
+            dialog = window.findChild(PasswordDialog, "passwordDialog")
+            return dialog if dialog is not None and "Joined" in dialog.windowTitle() else None
+        qtbot.waitUntil(lambda: join_dialog() is not None, timeout=5000)
+        dialog = join_dialog()
+        from PySide6.QtWidgets import QLabel
+        assert any("CORP\\svc-join" in label.text() for label in dialog.findChildren(QLabel))
+        qtbot.keyClicks(dialog.password_edit, "J0in-Secret!")
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+        qtbot.waitUntil(lambda: services.secrets.get(f"template:{template.id}:join") == "J0in-Secret!",
+                        timeout=5000)
+        assert services.templates.missing_join_passwords() == []
+    finally:
+        window.close()
