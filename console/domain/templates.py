@@ -96,6 +96,17 @@ class DistributionTarget:
     vm_id: str = ""                  # the imported local copy's VM id on the target
     folder: str = ""                 # where the local copy lives on the target
     updated: str = ""                # ISO-8601 UTC of the last change
+    #: copies of older versions the target keeps because pools need them (linked clones' parent
+    #: disks, a rollback): {version: {"folder": ..., "vm_id": ...}}; see ``copy_of``
+    kept: dict[int, dict] = field(default_factory=dict)
+
+    def copy_of(self, number: int) -> dict | None:
+        """Where this target holds a copy of version ``number``: {"folder", "vm_id"} of its latest
+        copy or of a kept one; None when it holds none."""
+        if self.version == number and self.folder:
+            return {"folder": self.folder, "vm_id": self.vm_id}
+        kept = self.kept.get(number)
+        return dict(kept) if kept and kept.get("folder") else None
 
 
 @dataclass
@@ -215,6 +226,15 @@ class Clone:
     error: str = ""
     request_id: str = ""
     folder: str = ""
+
+
+def previous_version(current: int, history: list[int]) -> int | None:
+    """The version a pool may roll back to: the last one in its history (oldest first) that is not
+    its current version; None when it never had another."""
+    for number in reversed(history):
+        if number != current:
+            return number
+    return None
 
 
 @dataclass

@@ -29,7 +29,7 @@ from console.domain.templates import (
 
 from .events import TemplateRemoved
 from .tasks import CANCELLED_BY_USER, TaskContext
-from .template_checks import TemplateChecks
+from .template_retention import Retention
 from .template_support import copy_folder_name, copy_vm_name, secret_key
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class _TargetReporter:
         self._progress.ctx.log(level, f"{self._host}: {text}")
 
 
-class Distribution(TemplateChecks):
+class Distribution(Retention):
     def _init_distribution(self) -> None:
         self._export_locks: dict[int, asyncio.Lock] = {}
 
@@ -215,6 +215,7 @@ class Distribution(TemplateChecks):
         # return_exceptions: on a cancel, gather waits until every target has stopped its copy (without
         # it, the first child cancelled ends the gather while the others are still cleaning up)
         failed = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
+        self._after_distribution(ctx, template_id)
         return [name for name in failed if isinstance(name, str)]
 
     async def _export(self, ctx: TaskContext, template: Template, version: TemplateVersion, source: Provider,
@@ -240,8 +241,8 @@ class Distribution(TemplateChecks):
     async def _copy_to(self, ctx: TaskContext, template: Template, number: int, export: TemplateExport,
                        requirements: SourceRequirements, target: DistributionTarget, name: str,
                        progress: _Progress, slots: asyncio.Semaphore) -> str | None:
-        """Copy, import, drop the previous version's copy: READY at ``number``. None, or the target's
-        name when it failed (FAILED with the sentence; a partial copy is removed)."""
+        """Copy, import, keep the previous version's copy (retention): READY at ``number``. None, or
+        the target's name when it failed (FAILED with the sentence; a partial copy is removed)."""
         if target.state is TargetState.READY and target.version == number and target.vm_id:
             ctx.info(f"{name}: already holds version {number}")
             target.progress, target.fraction = TargetProgress.OK, 1.0
@@ -269,14 +270,21 @@ class Distribution(TemplateChecks):
             ctx.info(f"{name}: importing the copy as VM '{vm_name}'")
             vm = await adapter.import_template(folder, export.config_file, vm_name, reporter)
             ctx.task.cleanup[undo].params["vm_id"] = vm.id
-            old_vm, old_folder = target.vm_id, target.folder
-            if old_folder and old_folder.lower() != folder.lower():
+            old_vm, old_folder, old_number = target.vm_id, target.folder, target.version
+            if number in (self._farm.templates.kept_copies(template.id, target.provider_id) or {}):
+                self._forget_copy(target, number)        # the kept copy of N is the target's own again
+            if old_folder and old_folder.lower() != folder.lower() and old_number is not None:
+                # pools' linked clones may have their parent disks in it, or a pool may roll back to
+                # it: kept; the prune at the end of the distribution removes it if no pool needs it
+                self._keep_copy(target, old_number, old_folder, old_vm)
+                ctx.info(f"{name}: the copy of version {old_number} in {old_folder} is kept until no pool "
+                         "needs it")
+            elif old_folder and old_folder.lower() != folder.lower():
                 try:
                     await adapter.remove_template_copy(old_folder, old_vm, reporter)
-                    ctx.info(f"{name}: removed the copy of the previous version in {old_folder}")
+                    ctx.info(f"{name}: removed the previous copy in {old_folder}")
                 except ConsoleError as exc:
-                    ctx.warning(f"{name}: the copy of the previous version in {old_folder} could not be "
-                                f"removed: {exc}")
+                    ctx.warning(f"{name}: the previous copy in {old_folder} could not be removed: {exc}")
             # a newer version may have been made meanwhile: this copy is then already out of date
             latest = self._template(template.id).latest_version
             current = latest is None or latest.number == number
@@ -330,7 +338,8 @@ class Distribution(TemplateChecks):
                         f"({exc}); nothing was removed there.")
             return ""
         folder = template_folder(requirements, template.name, latest.number)
-        if target.folder and target.folder.lower() == folder.lower():
+        held = [target.folder] + [c.get("folder", "") for c in target.kept.values()]
+        if any(f and f.lower() == folder.lower() for f in held):
             return ""
         undo = ctx.add_undo(UndoAction(f"Remove the unfinished copy of template '{template.name}' "
                                        f"v{latest.number} on {name}", "remove-template-copy",
@@ -349,7 +358,8 @@ class Distribution(TemplateChecks):
                               undo: int | None, name: str, shielded: bool = False) -> None:
         """Remove what a failed copy or import left in ``folder`` (never the copy the target holds).
         The adapter already removed a partial copy; this takes the folder and any imported VM."""
-        if undo is None or (target.folder and target.folder.lower() == folder.lower()):
+        held = [target.folder] + [c.get("folder", "") for c in target.kept.values()]
+        if undo is None or any(f and f.lower() == folder.lower() for f in held):
             return
         vm_id = ctx.task.cleanup[undo].params.get("vm_id", "")
 

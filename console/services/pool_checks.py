@@ -125,7 +125,8 @@ class PoolChecks(PoolSupport):
                 raise ValidationError(f"Template '{template.name}' has no distribution: its clones are made "
                                       f"on {self._provider_name(template.provider_id)} only.", field="targets")
             return [template.provider_id]
-        ready = [t.provider_id for t in template.targets if t.state.value == "ready" and t.version == number]
+        # the latest copy, or one kept for the template's pools (a pool still at an older version)
+        ready = [t.provider_id for t in template.targets if self._copy_for(t, number) is not None]
         if not chosen:
             chosen = ready
         if not chosen:

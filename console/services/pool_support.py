@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.adapters.base import NullReporter
-from console.domain.errors import NotFoundError, ValidationError
+from console.domain.errors import ConsoleError, NotFoundError, ValidationError
 from console.domain.inventory import Provider, ProviderKind
 from console.domain.templates import (
     Clone,
+    DistributionTarget,
     Pool,
     Preparation,
     ProvisioningMethod,
+    TargetProgress,
     TargetState,
     Template,
     TemplateState,
@@ -243,7 +245,8 @@ class PoolSupport:
             if target is None:
                 refused.append(f"{name} is not a distribution target of template '{template.name}' any more.")
                 continue
-            if target.state is not TargetState.READY or target.version != version.number or not target.folder:
+            held_copy = self._copy_for(target, version.number)
+            if held_copy is None:
                 held = f"holds version {target.version}" if target.version else "holds no copy"
                 refused.append(f"{name} {held} of template '{template.name}', not a ready copy of version "
                                f"{version.number}.")
@@ -253,10 +256,35 @@ class PoolSupport:
             except NotFoundError:
                 refused.append(f"Provider {pid} is not in the farm any more.")
                 continue
-            vm_path = vm_path_of(target.folder, "VDI-Templates")
-            placements.append(Placement(provider, copy_vm_id=target.vm_id, copy_folder=target.folder,
+            vm_path = vm_path_of(held_copy["folder"], "VDI-Templates")
+            placements.append(Placement(provider, copy_vm_id=held_copy["vm_id"], copy_folder=held_copy["folder"],
                                         pool_folder=pool_folder(vm_path, pool.name), **shape))
         return placements, refused
+
+    @staticmethod
+    def _copy_for(target: DistributionTarget, number: int) -> dict | None:
+        """The copy of version ``number`` clones are made from on this target: its latest copy (READY,
+        or NEEDS_UPDATE when a newer version did not arrive: the copy is still whole) or one it kept
+        for the template's pools (retention); None while the target is being removed or holds none."""
+        if target.progress is TargetProgress.REMOVING:
+            return None
+        if target.version == number and target.state is TargetState.NOT_AVAILABLE:
+            return None
+        found = target.copy_of(number)
+        return found if found is not None and found.get("vm_id") else None
+
+    def _prune_template_copies(self, ctx: TaskContext, template_id: int) -> int | None:
+        """After an update, rollback or deletion of a pool: the template's kept copies no pool needs
+        any more go (a template-prune task); its id, or None. Never fails the pool's task."""
+        try:
+            task = self._templates.prune_copies(template_id)
+        except ConsoleError as exc:
+            ctx.warning(f"The template's copies no pool needs could not be looked for: {exc}")
+            return None
+        if task is None:
+            return None
+        ctx.info(f"The template's copies no pool needs any more are removed by task #{task.id} ({task.name})")
+        return task.id
 
     async def _resolve_disks(self, ctx: TaskContext, placement: Placement, pool: Pool, template: Template,
                              version: TemplateVersion) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from console.domain.errors import ConsoleError, ValidationError
 from console.domain.pool_rules import plan_batches
 from console.domain.tasks import Task
-from console.domain.templates import CloneState, Pool, PoolVersionChange
+from console.domain.templates import CloneState, Pool, PoolVersionChange, previous_version
 from console.store import utc_now
 
 from .pool_checks import PoolChecks
@@ -86,10 +86,8 @@ class PoolUpdates(PoolEngine, PoolChecks):
         return self.update(pool_id, version=previous, _kind="rollback", **options)
 
     def previous_version(self, pool: Pool) -> int | None:
-        for change in reversed(self.history(pool.id)):
-            if change.version != pool.version:
-                return change.version
-        return None
+        """The version a rollback goes to (the template keeps its copies for it: retention)."""
+        return previous_version(pool.version, [change.version for change in self.history(pool.id)])
 
     # -- the work --------------------------------------------------------------------------------
     async def _update_work(self, ctx: TaskContext, pool_id: int, params: dict) -> dict:
@@ -123,6 +121,7 @@ class PoolUpdates(PoolEngine, PoolChecks):
                 stopped = True
                 break
         if stopped:
+            self._prune_template_copies(ctx, run.template.id)
             first = run.failed[0]
             clone = self._farm.pools.clone(pool_id, first)
             left = len(names) - run.done
@@ -137,8 +136,9 @@ class PoolUpdates(PoolEngine, PoolChecks):
         for name in run.failed:
             ctx.warning(f"{name} could not be made from version {number}; recreate it from the pool view.")
         ctx.info(f"Pool '{pool.name}' is at version {number}")
+        prune = self._prune_template_copies(ctx, pool.template_id)
         return {"pool_id": pool_id, "version": number, "updated": len(names) - len(run.failed),
-                "failed": list(run.failed)}
+                "failed": list(run.failed), "prune_task": prune}
 
     async def _update_one(self, run: Run, name: str, params: dict) -> bool:
         ctx = run.ctx

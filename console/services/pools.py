@@ -258,7 +258,9 @@ class PoolService(PoolUpdates):
             self._secrets.delete(pool_secret_key(pool_id))
             self._bus.publish(PoolRemoved(pool_copy(pool)))
             ctx.info(f"Pool '{pool.name}' deleted")
-            return {"pool_id": pool_id, "deleted": len(clones)}
+            # the template's copies kept for this pool (its version, its rollback) may go now
+            prune = self._prune_template_copies(ctx, pool.template_id)
+            return {"pool_id": pool_id, "deleted": len(clones), "prune_task": prune}
 
         return self._submit(f"Delete pool '{pool.name}'", pool.name, "pool-delete",
                             {"pool_id": pool_id, "pool": pool.name}, work)

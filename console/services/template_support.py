@@ -28,6 +28,7 @@ from .tasks import TaskContext, TaskEngine
 #: the kinds of every template task (TemplateService.retry runs these again)
 TEMPLATE_KINDS = ("template-create", "template-target-add", "template-target-remove", "template-distribute",
                   "template-maintenance", "template-delete", "template-version-delete")
+# (template-prune is not one: a prune skips targets other tasks work on, so it blocks nothing)
 #: the kinds that copy a template to targets (a running one blocks maintenance and deletion)
 DISTRIBUTING_KINDS = ("template-create", "template-target-add", "template-distribute")
 

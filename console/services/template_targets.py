@@ -158,7 +158,8 @@ class TemplateTargets(Distribution):
 
     # -- removing --------------------------------------------------------------------------------
     def remove_target(self, template_id: int, provider_id: int) -> Task:
-        """Remove the target's local copy, then the target. Refused while a distribution to it runs."""
+        """Remove the target's local copy and the copies it kept, then the target. Refused while a
+        distribution to it runs."""
         template = self._template(template_id)
         self._target_of(template, provider_id)
         self._refuse_busy_target(template, provider_id)
@@ -187,6 +188,12 @@ class TemplateTargets(Distribution):
             except ConsoleError as exc:
                 self._target_failed(target, str(exc))
                 raise
+            for number, kept in sorted(target.kept.items()):      # the copies it kept for pools go too
+                if not await self._remove_kept(ctx, current, target, number, kept):
+                    self._target_failed(target, f"The copy of version {number} in {kept.get('folder', '')} "
+                                                "could not be removed.")
+                    raise ConsoleError(f"{name}: the copy of version {number} of template '{current.name}' "
+                                       "could not be removed.", "Bring the host back, then retry this task.")
             await self._remove_unfinished_copy(ctx, current, target, name)
             self._farm.templates.remove_target(template_id, provider_id)
             self._changed(template_id)

@@ -66,8 +66,9 @@ class TemplateVersions(Distribution):
         return version
 
     async def delete_version(self, template_id: int, number: int) -> None:
-        """Remove one version (its checkpoint and export). Refused while a pool uses it, when it is the
-        only one, when maintenance started from it, or when a target still holds its copy."""
+        """Remove one version (the copies targets kept of it, its checkpoint and export). Refused while
+        a pool uses it, when it is the only one, when maintenance started from it, or when it is a
+        target's own (latest) copy."""
         template = self._template(template_id)
         version = self._version(template, number)
         what = f"version {version.number} of template '{template.name}'"
@@ -81,6 +82,8 @@ class TemplateVersions(Distribution):
         if template.state is TemplateState.MAINTENANCE and template.maintenance_from == version.number:
             raise ValidationError(f"Template '{template.name}' is in maintenance from version {version.number}.",
                                   "Leave maintenance first.", field="version")
+        # a target's own copy (the one its row names) is replaced by a distribution, never deleted here;
+        # the copies targets only kept of it (retention) are removed by the task
         holders = [self._provider_name(t.provider_id) for t in template.targets if t.version == version.number]
         if holders:
             raise ValidationError(f"{', '.join(holders)} hold(s) the copy of {what}.",
@@ -99,6 +102,16 @@ class TemplateVersions(Distribution):
             version = current.version(number)
             if version is None:
                 return {"template_id": template_id, "number": number, "deleted": False}
+            left = []
+            for target in current.targets:
+                kept = target.kept.get(number)
+                if kept and not await self._remove_kept(ctx, current, target, number, kept):
+                    left.append(f"{self._provider_name(target.provider_id)}: {kept.get('folder', '')}")
+            if left:
+                self._changed(template_id)
+                raise ConsoleError(f"The copies of version {number} could not be removed from "
+                                   f"{'; '.join(left)}; the version stays.",
+                                   "Bring the hosts back, then retry this task.")
             provider = self._provider(current.provider_id)
             adapter = await self._adapter(provider)
             if current.distribution_enabled:
@@ -140,9 +153,9 @@ class TemplateVersions(Distribution):
 
     # -- deleting a template ---------------------------------------------------------------------
     def delete(self, template_id: int) -> Task:
-        """Remove every target's local copy, the exports, the checkpoints the console made (the source
-        VM itself stays), the join password, then the template. Refused while pools use it, in
-        maintenance, or while its tasks run."""
+        """Remove every target's local copy (and the copies it kept), the exports, the checkpoints the
+        console made (the source VM itself stays), the join password, then the template. Refused
+        while pools use it, in maintenance, or while its tasks run."""
         template = self._template(template_id)
         pools = self._farm.templates.pool_names_using(template.id)
         if pools:
@@ -193,6 +206,22 @@ class TemplateVersions(Distribution):
                 except ConsoleError as exc:
                     ctx.warning(f"{name}: the local copy in {target.folder} could not be removed: {exc}")
                     left.append(f"{name}: {target.folder}")
+            for number, kept in sorted(target.kept.items()):
+                if kept.get("folder") and kept["folder"].lower() != (target.folder or "").lower():
+                    undo = ctx.add_undo(UndoAction(f"Remove the kept copy of template '{template.name}' "
+                                                   f"v{number} on {name}", "remove-template-copy",
+                                                   {"provider_id": target.provider_id, "folder": kept["folder"],
+                                                    "vm_id": kept.get("vm_id", "")}))
+                    try:
+                        adapter = await self._adapter(self._provider(target.provider_id))
+                        await adapter.remove_template_copy(kept["folder"], kept.get("vm_id", ""),
+                                                           NullReporter())
+                        ctx.undo_done(undo)
+                        ctx.info(f"{name}: kept copy of version {number} removed ({kept['folder']})")
+                    except ConsoleError as exc:
+                        ctx.warning(f"{name}: the kept copy of version {number} in {kept['folder']} could not "
+                                    f"be removed: {exc}")
+                        left.append(f"{name}: {kept['folder']}")
             unfinished = await self._remove_unfinished_copy(ctx, template, target, name)
             if unfinished:
                 left.append(unfinished)

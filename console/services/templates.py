@@ -313,6 +313,8 @@ class TemplateService(TemplateTargets, Maintenance, TemplateVersions):
             return self._submit_maintenance(template, params, request_id, task.id)
         if task.kind == "template-delete":
             return self._submit_delete(template, params, request_id, task.id)
+        if task.kind == "template-prune":
+            return self._submit_prune(template, params, request_id, task.id)
         return self._submit_version_delete(template, params, request_id, task.id)
 
     def _recreate(self, task: Task, params: dict) -> Task:

@@ -155,7 +155,14 @@ CREATE TABLE pool_versions (
 );
 """
 
+# Copy retention: a distribution target keeps its copy of an older version while pools need it (their
+# linked clones' parent disks, a rollback). The kept copies per target, as JSON
+# {"<version>": {"folder": "D:\\...\\VDI-Templates\\Gold-v1", "vm_id": "..."}}.
+MIGRATION_4 = """
+ALTER TABLE distribution_targets ADD COLUMN kept TEXT NOT NULL DEFAULT '{}';
+"""
+
 #: index i holds the script that moves the schema from version i to i + 1
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,7 +25,8 @@ _T_COLUMNS = ("id, name, provider_id, source_vm_id, description, state, distribu
               "maintenance_from")
 _V_COLUMNS = "template_id, number, created, notes, tag, snapshot_id, size_bytes"
 _D_COLUMNS = ("template_id, provider_id, state, progress, version, last_error, fraction, vm_id, "
-              "folder, updated")
+              "folder, updated, kept")
+_D_MARKS = ", ".join("?" * 11)
 
 
 def _template(row: tuple) -> Template:
@@ -45,11 +46,24 @@ def _version(row: tuple) -> TemplateVersion:
                            snapshot_id=snapshot_id, size_bytes=size)
 
 
+def _kept(text: str | None) -> dict[int, dict]:
+    """The kept copies as stored (JSON object keys are strings) -> {version: {"folder", "vm_id"}}."""
+    raw = json.loads(text or "{}")
+    return {int(number): {"folder": str(c.get("folder", "")), "vm_id": str(c.get("vm_id", ""))}
+            for number, c in raw.items()}
+
+
+def _kept_json(kept: dict[int, dict]) -> str:
+    return json.dumps({str(int(n)): {"folder": c.get("folder", ""), "vm_id": c.get("vm_id", "")}
+                       for n, c in sorted(kept.items())}, sort_keys=True)
+
+
 def _target(row: tuple) -> DistributionTarget:
-    tid, pid, state, progress, version, error, fraction, vm_id, folder, updated = row
+    tid, pid, state, progress, version, error, fraction, vm_id, folder, updated, kept = row
     return DistributionTarget(template_id=tid, provider_id=pid, state=TargetState(state),
                               progress=TargetProgress(progress), version=version, last_error=error,
-                              fraction=fraction, vm_id=vm_id, folder=folder, updated=updated)
+                              fraction=fraction, vm_id=vm_id, folder=folder, updated=updated,
+                              kept=_kept(kept))
 
 
 def _scalars(t: Template) -> tuple:
@@ -64,7 +78,7 @@ def _version_values(v: TemplateVersion) -> tuple:
 
 def _target_values(t: DistributionTarget) -> tuple:
     return (t.template_id, t.provider_id, t.state.value, t.progress.value, t.version, t.last_error,
-            t.fraction, t.vm_id, t.folder, t.updated)
+            t.fraction, t.vm_id, t.folder, t.updated, _kept_json(t.kept))
 
 
 def _conflict(name: str, exc: Exception | None = None) -> ConflictError:
@@ -106,7 +120,7 @@ class TemplateRepository:
                     d.template_id = tid
                     d.updated = d.updated or utc_now()
                     conn.execute(f"INSERT INTO distribution_targets ({_D_COLUMNS}) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _target_values(d))
+                                 f"VALUES ({_D_MARKS})", _target_values(d))
         except sqlite3.IntegrityError as exc:
             raise _conflict(t.name, exc) from exc
         t.id = tid
@@ -235,15 +249,45 @@ class TemplateRepository:
         t.updated = utc_now()
         try:
             self._farm.execute(
-                f"INSERT INTO distribution_targets ({_D_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO distribution_targets ({_D_COLUMNS}) VALUES ({_D_MARKS}) "
                 "ON CONFLICT (template_id, provider_id) DO UPDATE SET state=excluded.state, "
                 "progress=excluded.progress, version=excluded.version, "
                 "last_error=excluded.last_error, fraction=excluded.fraction, vm_id=excluded.vm_id, "
-                "folder=excluded.folder, updated=excluded.updated", _target_values(t))
+                "folder=excluded.folder, updated=excluded.updated, kept=excluded.kept",
+                _target_values(t))
         except sqlite3.IntegrityError as exc:
             raise NotFoundError(f"Template {t.template_id} is not in the farm.",
                                 details=str(exc)) from exc
         return t
+
+    def kept_copies(self, template_id: int, provider_id: int) -> dict[int, dict] | None:
+        """The target's kept copies as the farm holds them now; None when there is no such target."""
+        rows = self._farm.query("SELECT kept FROM distribution_targets WHERE template_id=? AND provider_id=?",
+                                (template_id, provider_id))
+        return _kept(rows[0][0]) if rows else None
+
+    def keep_copy(self, template_id: int, provider_id: int, number: int, folder: str,
+                  vm_id: str) -> dict[int, dict]:
+        """Add one kept copy (version ``number``) in one transaction, so two tasks changing the same
+        target's kept copies never lose each other's change; the kept copies after it."""
+        return self._change_kept(template_id, provider_id,
+                                 lambda kept: kept.__setitem__(int(number), {"folder": folder, "vm_id": vm_id}))
+
+    def forget_copy(self, template_id: int, provider_id: int, number: int) -> dict[int, dict]:
+        """Drop one kept copy (its files are gone) in one transaction; the kept copies after it."""
+        return self._change_kept(template_id, provider_id, lambda kept: kept.pop(int(number), None))
+
+    def _change_kept(self, template_id: int, provider_id: int, change) -> dict[int, dict]:
+        with self._farm.transaction() as conn:
+            row = conn.execute("SELECT kept FROM distribution_targets WHERE template_id=? AND provider_id=?",
+                               (template_id, provider_id)).fetchone()
+            if row is None:
+                return {}
+            kept = _kept(row[0])
+            change(kept)
+            conn.execute("UPDATE distribution_targets SET kept=?, updated=? WHERE template_id=? AND provider_id=?",
+                         (_kept_json(kept), utc_now(), template_id, provider_id))
+        return kept
 
     def remove_target(self, template_id: int, provider_id: int) -> bool:
         return self._farm.execute(

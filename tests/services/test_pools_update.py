@@ -134,3 +134,33 @@ async def test_rollback_to_the_previous_version(psvc):
     assert [(h.version, h.kind) for h in psvc.pools.history(pool.id)] == [(1, "create"), (2, "update"),
                                                                          (1, "rollback")]
     assert psvc.pools.get(pool.id).version == 1
+
+
+async def test_rollback_on_a_distributed_template_uses_the_kept_copies(psvc):
+    # a distribution of version 2 keeps each target's copy of version 1: the pool is at it, then it
+    # may roll back to it (retention); the clones' parent disks are always in a copy the host holds
+    template = await make_template(psvc)
+    pool, _ = await create_pool(psvc, template, initial=2, pattern="DR-%ID:2%")
+    await new_version(psvc, template.id)
+    await psvc.tasks.result(psvc.pools.update(pool.id, version=2, batch_size=2).id)
+    assert {c.version for c in psvc.pools.clones(pool.id)} == {2}
+    for target in psvc.templates.get(template.id).targets:
+        assert target.version == 2 and list(target.kept) == [1]          # kept for the rollback
+    task = psvc.pools.rollback(pool.id, batch_size=2)
+    assert task.name == "Roll back pool 'Desktops' to version 1"
+    outcome = await psvc.tasks.result(task.id)
+    assert outcome["failed"] == [] and outcome["prune_task"] is None      # version 2 is the latest
+    clones = psvc.pools.clones(pool.id)
+    assert {(c.version, c.state) for c in clones} == {(1, CloneState.READY)}
+    assert {c.host for c in clones} == {"HV02", "HV03"}
+    assert [(h.version, h.kind) for h in psvc.pools.history(pool.id)] == [(1, "create"), (2, "update"),
+                                                                         (1, "rollback")]
+    world = psvc.lab.world
+    with world.lock:
+        for host in ("HV02", "HV03"):
+            vms = list(world.host(host).vms.values())
+            disks = {d.path.lower(): vm.name for vm in vms for d in vm.disks}
+            parents = {disks.get(d.parent_path.lower()) for vm in vms if "\\VDI-Pools\\" in (vm.path or "")
+                       for d in vm.disks if d.parent_path}
+            assert parents == {"Gold (v1)"}, (host, parents)
+    assert len(lab_clone_vms(psvc)) == 2

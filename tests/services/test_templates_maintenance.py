@@ -50,7 +50,8 @@ async def test_maintenance_round_trip_with_a_new_version(tsvc):
         target = target_named(tsvc, tid, host)
         assert (target.state, target.progress, target.version) == (TargetState.READY, TargetProgress.OK, 2)
         assert target.folder.endswith("\\Gold-v2") and len(vms_named(tsvc, host, "Gold (v2)")) == 1
-        assert vms_named(tsvc, host, "Gold (v1)") == []                 # the previous copy is removed
+        # the previous copy stays: "Sales Pool" is at v1 and its linked clones' parents are in it
+        assert len(vms_named(tsvc, host, "Gold (v1)")) == 1 and set(target.kept) == {1}
     assert _source_state(tsvc) == "Off"
     assert checkpoints_of(tsvc, "HV01", "Win11-Gold") == ["VDI template Gold v1", "VDI template Gold v2"]
 
