@@ -29,7 +29,9 @@ NOT_RECOGNIZED = ("The term '{0}' is not recognized as the name of a cmdlet, fun
                   "that the path is correct and try again.")
 
 _SCRIPT_HEADER = re.compile(r"^\ufeff?\s*#\s*vdi-script:\s*(\S+)")
-_PARAMS = re.compile(r"FromBase64String\(\s*'([^']*)'\s*\)")
+#: The wrapper's parameter document: a base64 literal, or (in a script uploaded once per host, CONTRACT.md
+#: "Length limit") the variable Invoke-Uploaded sets. The first FromBase64String is the wrapper's.
+_PARAMS = re.compile(r"FromBase64String\(\s*(?:'([^']*)'|(\$VdiUploadedParams))\s*\)", re.IGNORECASE)
 _UTF8_OUTPUT = re.compile(
     r"\[(?:System\.)?Console\]::OutputEncoding\s*=\s*(?:\[(?:System\.)?Text\.Encoding\]::UTF8\b"
     r"|New-Object\s+(?:-TypeName\s+)?(?:System\.)?Text\.UTF8Encoding\b"
@@ -294,8 +296,10 @@ class ScriptCall:
     first_token: str = ""
 
 
-def parse_script(script: str) -> ScriptCall:
-    """Recognise a script by its first line and decode its parameters (base64 of UTF-8 JSON)."""
+def parse_script(script: str, uploaded_params: str | None = None) -> ScriptCall:
+    """Recognise a script by its first line and decode its parameters (base64 of UTF-8 JSON): the
+    literal in the text, or for a script that reads $VdiUploadedParams, ``uploaded_params`` (that
+    variable's value; None: not set, as when such a script is run other than by Invoke-Uploaded)."""
     first_line = script.split("\n", 1)[0]
     m = _SCRIPT_HEADER.match(first_line)
     if not m:
@@ -306,7 +310,12 @@ def parse_script(script: str) -> ScriptCall:
     pm = _PARAMS.search(script)
     if not pm:
         return ScriptCall(name, {})
-    b64 = pm.group(1)
+    b64 = pm.group(1) if pm.group(2) is None else uploaded_params
+    if b64 is None:
+        err = PSError('Exception calling "FromBase64String" with "1" argument(s): "Value cannot be null.\r\n'
+                      'Parameter name: s"', "ArgumentNullException", "NotSpecified",
+                      "System.Management.Automation.MethodInvocationException")
+        return ScriptCall(name, error=terminating(err, "At line:5 char:1"))
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):

@@ -42,7 +42,10 @@ class OpContext(Protocol):
     host_name: str
     script_name: str                    # the script now running (set by run_script)
     username: str
-    uploads: dict                       # this host's $env:TEMP\vdi-<id>.ps1 files: id -> bytearray
+    # this host's $env:TEMP\vdi-<id>.ps1 files: id -> bytes (and "<id>.part" -> bytearray, an upload
+    # under way). In memory, per HostEndpoint: kept while the lab runs (through an offline fault), lost
+    # when it stops; a lost file answers ObjectNotFound, and the adapter uploads it again.
+    uploads: dict
 
     def duration(self, key: str) -> float: ...          # DURATIONS[key], scaled
     def begin(self, total_seconds: float) -> None: ...  # an operation of that length starts now
@@ -55,11 +58,13 @@ Script = Callable[[OpContext, dict], object]
 
 # ------------------------------------------------------------------------------------ running one
 
-def run_script(ctx: OpContext, script: str) -> ProcessResult:
-    """Run one script text as powershell.exe would: JSON on stdout, progress noise on stderr."""
+def run_script(ctx: OpContext, script: str, uploaded_params: str | None = None) -> ProcessResult:
+    """Run one script text as powershell.exe would: JSON on stdout, progress noise on stderr.
+    ``uploaded_params``: the value of $VdiUploadedParams (set by Invoke-Uploaded), which a script
+    uploaded once per host decodes instead of a parameter literal."""
     utf8 = sets_utf8_output(script)
     ascii_only = escapes_non_ascii(script)
-    call = parse_script(script)
+    call = parse_script(script, uploaded_params)
     if call.name is None:
         if not call.first_token:
             res = ProcessResult(stderr=PROGRESS_NOISE)
@@ -261,9 +266,12 @@ def _int_param(params: dict, key: str) -> int:
 
 
 def upload_chunk(ctx: OpContext, params: dict) -> object:
-    """Upload-Chunk.ps1: piece 0 creates $env:TEMP\\vdi-<id>.ps1, later pieces append."""
+    """Upload-Chunk.ps1: piece 0 creates $env:TEMP\\vdi-<id>.ps1.part, later pieces append, the last one
+    renames it to vdi-<id>.ps1 (replacing one there)."""
     upload_id = _upload_id(params)
     index, count = _int_param(params, "index"), _int_param(params, "count")
+    if index < 0 or index >= count:
+        raise thrown(f"Piece {index} of upload {upload_id} is not one of its {count} pieces.")
     data = "" if params.get("data") is None else str(params.get("data"))
     try:
         piece = base64.b64decode(data, validate=True)
@@ -274,39 +282,58 @@ def upload_chunk(ctx: OpContext, params: dict) -> object:
                       "FormatException", "NotSpecified",
                       "System.Management.Automation.MethodInvocationException", "") from None
     _timed(ctx, "upload-chunk")
+    part = f"{upload_id}.part"
     with ctx.world.lock:
         disk_full = _host(ctx).fault == "disk-full"
         if index == 0:
             if disk_full:
                 raise HyperV.disk_full_write("WriteAllBytes", 2)
-            ctx.uploads[upload_id] = bytearray(piece)
+            ctx.uploads[part] = bytearray(piece)
         else:
-            if upload_id not in ctx.uploads:
+            if part not in ctx.uploads:
                 raise thrown(f"Piece {index} of upload {upload_id} arrived before piece 0.")
             if disk_full and piece:
                 raise HyperV.disk_full_write("Write", 3)
-            ctx.uploads[upload_id] += piece
-        size = len(ctx.uploads[upload_id])
+            ctx.uploads[part] += piece
+        size = len(ctx.uploads[part])
+        if index == count - 1:
+            ctx.uploads[upload_id] = ctx.uploads.pop(part)
     return {"id": upload_id, "index": index, "count": count, "bytes": size}
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+=*")
+
+
 def invoke_uploaded(ctx: OpContext, params: dict) -> object:
-    """Invoke-Uploaded.ps1: check the file arrived whole, delete it, run it (its answer is ours)."""
+    """Invoke-Uploaded.ps1: check the file arrived whole, then run it. With ``params_b64`` the file is a
+    script uploaded once without its parameters: it stays, and reads them from $VdiUploadedParams. With
+    ``once`` it carries its own and is deleted first. Its answer is ours (it is a whole _invoke.ps1)."""
     upload_id = _upload_id(params)
+    once = params.get("once") is True
+    uploaded_params = "" if params.get("params_b64") is None else str(params.get("params_b64"))
+    if not once and not _BASE64.fullmatch(uploaded_params):
+        raise thrown("The parameters are not base64.")
     path = _temp_path(ctx, upload_id)
     _timed(ctx, "invoke-uploaded")
     with ctx.world.lock:
-        data = ctx.uploads.pop(upload_id, None)
+        data = ctx.uploads.get(upload_id)
+        if data is not None:
+            data = bytes(data)
+            digest = hashlib.sha256(data).hexdigest()
+            if once or digest != upload_id:
+                del ctx.uploads[upload_id]
     if data is None:
         raise PSError(f"The uploaded script {upload_id} was not found on the host.", "VdiUploadMissing",
                       "ObjectNotFound", "System.IO.FileNotFoundException", path)
-    digest = hashlib.sha256(bytes(data)).hexdigest()
     if digest != upload_id:
-        raise thrown(f"The uploaded script {upload_id} arrived damaged (its SHA-256 is {digest}).")
-    text = bytes(data).decode("utf-8", errors="replace")
+        raise PSError(f"The uploaded script {upload_id} arrived damaged (its SHA-256 is {digest}).",
+                      "VdiUploadDamaged", "InvalidData", "System.IO.InvalidDataException", path)
+    text = data.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
-    return ctx.run_script(text)
+    # $VdiUploadedParams is set in Invoke-Uploaded's scope (the script block runs in a child of it);
+    # a one-off script has its own parameter literal and never reads it.
+    return run_script(ctx, text, uploaded_params=uploaded_params)
 
 
 SCRIPTS: dict[str, Script] = {

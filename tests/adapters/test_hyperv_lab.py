@@ -187,18 +187,20 @@ async def test_hostile_names_are_listed_and_powered_as_plain_names(lab, hyperv):
 
 async def test_long_script_goes_through_the_chunked_path(lab, hyperv):
     from console.adapters.hyperv.scripts import plan_run
-    # Just below the shortest script used here, so every one of them is uploaded in pieces.
-    limit = min(len(plan_run(n, {}).commands[0]) for n in ("Get-Inventory", "Get-HostFacts", "Get-VM")) - 1
+    # A limit under which Get-HostFacts and Set-VMPowerState are uploaded (Get-Inventory and Get-VM
+    # still fit): the calls below go through the upload path and its Invoke-Uploaded runs.
+    limit = 6000
     adapter = hyperv("HV01", max_command_chars=limit)
-    assert all(plan_run(n, {}, limit).chunked for n in ("Get-Inventory", "Get-HostFacts", "Set-VMPowerState"))
+    assert all(plan_run(n, {"vm_id": "8d6f2f7e-1c3a-4b8e-9f00-2a1b3c4d5e6f", "action": "start"}, limit).kind
+               == "cached" for n in ("Get-HostFacts", "Set-VMPowerState"))
     inventory = await adapter.inventory()
     assert len(inventory.hosts[0].vms) == 6
     vm_id = _vm_id(lab, "HV01", "Win11-Gold")
     vm = await adapter.power(vm_id, PowerAction.START)
     assert vm.state is PowerState.RUNNING
-    # At the real limit, a long parameter document takes the same path.
+    # At the real limit, a parameter document too long to hand to an uploaded script goes whole, once.
     long = await hyperv("HV01").run_script("Get-VM", {"vm_id": vm_id, "comment": "é" * 4000}, "a test")
-    assert plan_run("Get-VM", {"vm_id": vm_id, "comment": "é" * 4000}).chunked
+    assert plan_run("Get-VM", {"vm_id": vm_id, "comment": "é" * 4000}).kind == "once"
     assert long["name"] == "Win11-Gold"
 
 

@@ -40,9 +40,12 @@ def compact(text: str) -> str:
 
 
 def build(name: str, params: dict | None = None, body: str | None = None,
-          wrapper: str | None = None, compacted: bool = True) -> str:
-    """_invoke.ps1 with {{SCRIPT_NAME}}, {{PARAMS_B64}} and {{SCRIPT_BODY}} filled (body last)."""
+          wrapper: str | None = None, compacted: bool = True, uploaded: bool = False) -> str:
+    """_invoke.ps1 with {{SCRIPT_NAME}}, {{PARAMS_B64}} and {{SCRIPT_BODY}} filled (body last).
+    ``uploaded``: the form uploaded once per host, which reads its parameters from $VdiUploadedParams."""
     wrapper = wrapper if wrapper is not None else (SCRIPTS / "_invoke.ps1").read_text(encoding="utf-8")
+    if uploaded:
+        wrapper = wrapper.replace("'{{PARAMS_B64}}'", "$VdiUploadedParams")
     text = wrapper.replace("{{SCRIPT_NAME}}", name).replace("{{PARAMS_B64}}", params_b64(params or {}))
     text = text.replace("{{SCRIPT_BODY}}", body if body is not None else script_body(name))
     return compact(text) if compacted else text
@@ -76,10 +79,9 @@ def ok(host, name: str, params: dict | None = None, body: str | None = None, **k
     return doc
 
 
-def upload_and_run(host, script: str, piece_size: int = 700, **kwargs) -> tuple[int, object, bytes]:
-    """The long-script path of CONTRACT.md: Upload-Chunk pieces, then Invoke-Uploaded."""
-    data = script.encode("utf-8")
-    upload_id = hashlib.sha256(data).hexdigest()
+def upload(host, data: bytes, piece_size: int = 500, upload_id: str | None = None, **kwargs) -> str:
+    """Upload-Chunk pieces of ``data`` (CONTRACT.md "Length limit"); returns the id (its SHA-256)."""
+    upload_id = upload_id or hashlib.sha256(data).hexdigest()
     pieces = [data[i:i + piece_size] for i in range(0, len(data), piece_size)]
     s = session(host, **kwargs)
     for i, piece in enumerate(pieces):
@@ -88,9 +90,25 @@ def upload_and_run(host, script: str, piece_size: int = 700, **kwargs) -> tuple[
         assert r.status_code == 0, r.std_out
         got = json.loads(r.std_out)
         assert got["index"] == i and got["id"] == upload_id
-    r = s.run_ps(build("Invoke-Uploaded", {"id": upload_id}))
+    return upload_id
+
+
+def invoke(host, params: dict, **kwargs) -> tuple[int, object, bytes]:
+    """An Invoke-Uploaded run with these parameters: (exit code, stdout JSON or None, stderr)."""
+    r = session(host, **kwargs).run_ps(build("Invoke-Uploaded", params))
     out = r.std_out.decode("utf-8")
     return r.status_code, (json.loads(out) if out.strip() else None), r.std_err
+
+
+def run_uploaded(host, upload_id: str, params: dict, **kwargs) -> tuple[int, object, bytes]:
+    """Run a script uploaded once (the ``uploaded=True`` form of ``build``) with ``params``."""
+    return invoke(host, {"id": upload_id, "params_b64": params_b64(params)}, **kwargs)
+
+
+def upload_and_run(host, script: str, piece_size: int = 500, **kwargs) -> tuple[int, object, bytes]:
+    """A one-off upload: the whole script with its parameters, then Invoke-Uploaded ``once``."""
+    upload_id = upload(host, script.encode("utf-8"), piece_size, **kwargs)
+    return invoke(host, {"id": upload_id, "once": True}, **kwargs)
 
 
 def vm_named(inventory: dict, name: str) -> dict:

@@ -7,6 +7,7 @@ Qt work. The reporter is only ever called from the coroutine, on the loop's thre
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import sys
 import threading
@@ -28,7 +29,8 @@ from . import convert
 from .scripts import MAX_COMMAND_CHARS
 from .pools import PoolOperations
 from .templates import TemplateOperations
-from .worker import ClientSpec, call_chunked, call_script, rebuild_error, worker_init
+from .worker import (ClientSpec, call_command, call_script, call_upload, call_uploads, rebuild_error,
+                     worker_init)
 
 #: Worker processes shared by every Hyper-V adapter that is not handed its own executor. With
 #: threads, pywinrm's Python work held the GIL and the UI thread's longest stall during a 200-host
@@ -116,8 +118,9 @@ def _register_exit_once() -> None:
         atexit.register(shutdown_shared_executor)
 
 
-# One chunked upload per host at a time (two uploads of the same script would append to the same
-# temporary file). The locks live here, in the parent, per event loop.
+# One upload per host at a time (two uploads of the same script would append to the same temporary
+# file), only around uploads: runs of uploaded scripts go in parallel. The locks live here, in the
+# parent, per event loop.
 _upload_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]]" = \
     weakref.WeakKeyDictionary()
 
@@ -125,6 +128,25 @@ _upload_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, a
 def _upload_lock(endpoint: Endpoint) -> asyncio.Lock:
     locks = _upload_locks.setdefault(asyncio.get_running_loop(), {})
     return locks.setdefault(f"{endpoint.host}:{endpoint.port}", asyncio.Lock())
+
+
+# Which long scripts (by id: the SHA-256 of their text) each host has in the account's
+# $env:TEMP, as far as this session knows: {id: generation of the upload}. Per event loop (the
+# session) and per endpoint and account (each account has its own TEMP); shared by every adapter
+# of that host, so a pool's clones upload each script once per host. A host that lost a file
+# answers ObjectNotFound and gets it again (``HyperVAdapter.run_script``).
+_uploaded: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, int, str], dict[str, int]]]" = \
+    weakref.WeakKeyDictionary()
+_upload_generation = itertools.count(1)
+
+
+def _uploaded_ids(endpoint: Endpoint, username: str) -> dict[str, int]:
+    hosts = _uploaded.setdefault(asyncio.get_running_loop(), {})
+    return hosts.setdefault((endpoint.host.lower(), endpoint.port, username.lower()), {})
+
+
+#: Invoke-Uploaded runs of one call at most: the first, and one after re-sending a lost upload.
+_MAX_UPLOAD_ATTEMPTS = 3
 
 
 class _WorkerClient:
@@ -177,14 +199,60 @@ class HyperVAdapter(TemplateOperations, PoolOperations):
         return self.endpoint.host
 
     async def run_script(self, name: str, params: dict[str, Any], operation: str) -> Any:
-        """Run scripts/<name>.ps1 on the host (in a worker process) and return its JSON result."""
+        """Run scripts/<name>.ps1 on the host (in a worker process) and return its JSON result.
+
+        A script too long for one command line is uploaded once per host without its parameters
+        (under the host's upload lock) and then run with them in one command (Invoke-Uploaded), in
+        parallel with other runs. A host that lost the upload gets it again, and the run is retried
+        once; a copy the host refused as damaged is forgotten (the next run uploads it again)."""
         client = self._client
         client.check_open()
-        status, value = await self._call(call_script, client.spec, name, params, operation)
-        if status == "chunked":
-            async with _upload_lock(self.endpoint):
-                client.check_open()
-                status, value = await self._call(call_chunked, client.spec, name, value, operation)
+        uploaded = _uploaded_ids(self.endpoint, client.spec.username)
+        lost = 0
+        for _ in range(_MAX_UPLOAD_ATTEMPTS + 1):
+            known = dict(uploaded)
+            status, value = await self._call(call_script, client.spec, name, params, operation,
+                                             frozenset(known))
+            if status == "ok":
+                return value
+            if status == "error":
+                raise rebuild_error(value)
+            if status == "once":
+                return await self._run_once(name, value, operation)
+            if status in ("missing", "damaged"):
+                upload_id, record = value
+                if uploaded.get(upload_id) == known.get(upload_id):
+                    uploaded.pop(upload_id, None)     # not if another call uploaded it since
+                lost += 1
+                if status == "damaged" or lost > 1:
+                    raise rebuild_error(record)
+            else:
+                upload_id = value
+            await self._upload(name, upload_id, uploaded, operation)
+        raise ConsoleError(f"The script {name} could not be kept on {self.host}: other calls kept "
+                           "replacing it.", "Retry the operation.")
+
+    async def _upload(self, name: str, upload_id: str, uploaded: dict[str, int], operation: str) -> None:
+        """Upload the long script ``name`` unless another call did while this one waited for the lock."""
+        async with _upload_lock(self.endpoint):
+            self._client.check_open()
+            if upload_id in uploaded:
+                return
+            status, value = await self._call(call_upload, self._client.spec, name, operation)
+            if status == "error":
+                raise rebuild_error(value)
+            uploaded[upload_id] = next(_upload_generation)
+
+    async def _run_once(self, name: str, commands: list[str], operation: str) -> Any:
+        """A one-off upload (parameters too long to hand to an uploaded script): pieces under the
+        upload lock, then the run, which deletes the file before running it."""
+        *pieces, run = commands
+        async with _upload_lock(self.endpoint):
+            self._client.check_open()
+            status, value = await self._call(call_uploads, self._client.spec, pieces, operation)
+        if status == "ok":
+            self._client.check_open()
+            status, value = await self._call(call_command, self._client.spec, name, run, operation)
         if status == "error":
             raise rebuild_error(value)
         return value

@@ -22,11 +22,14 @@ from console.domain.errors import (AuthenticationError, CertificateNotTrustedErr
                                    WrongEndpointError)
 
 from .errors import parse_json_output, script_error, stderr_error
-from .scripts import MAX_COMMAND_CHARS, PlannedRun, plan_run
+from .scripts import MAX_COMMAND_CHARS, plan_run
 
 #: Seconds one WS-Man request may take on the host; reads wait a little longer (pywinrm requires it).
 OPERATION_TIMEOUT_SEC = 20
 READ_TIMEOUT_SEC = 30
+
+#: Invoke-Uploaded's own refusals (CONTRACT.md "Length limit"): the uploaded script is not run.
+_UPLOAD_FAULTS = {"VdiUploadMissing": "missing", "VdiUploadDamaged": "damaged"}
 
 # Two uploads of the same script to the same host would append to the same temporary file.
 _upload_locks: dict[str, threading.Lock] = {}
@@ -57,6 +60,7 @@ class WinRMClient:
         self._transport = transport
         self.max_command_chars = max_command_chars
         self._idle: list[winrm.Session] = []
+        self._uploaded: set[str] = set()      # long scripts this client uploaded (run_script only)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -100,23 +104,51 @@ class WinRMClient:
     # -- running ----------------------------------------------------------------------------
     def run_script(self, name: str, params: dict[str, Any], operation: str) -> Any:
         """Run scripts/<name>.ps1 with ``params`` and return its JSON result, or raise a typed error.
-        ``operation`` names the work for messages ("the inventory query")."""
+        ``operation`` names the work for messages ("the inventory query"). The blocking form of what
+        the adapter does across processes (adapter.py): a long script is uploaded once per client."""
         plan = plan_run(name, params, self.max_command_chars)
-        if not plan.chunked:
-            return self._result(name, self._run_command(plan.commands[0], operation))
-        return self._run_chunked(plan, operation)
+        if plan.kind == "direct":
+            return self.run_one(name, plan.run, operation)
+        lock = _upload_lock(f"{self.endpoint.host}:{self.endpoint.port}")
+        if plan.kind == "once":
+            with lock:
+                self.send_uploads(plan.uploads, operation)
+            return self.run_one(name, plan.run, operation, continuing=True)
+        for attempt in range(2):
+            with lock:
+                if plan.upload_id not in self._uploaded:
+                    self.send_uploads(plan.uploads, operation)
+                    self._uploaded.add(plan.upload_id)
+            status, value = self.run_uploaded(name, plan.run, operation)
+            if status == "ok":
+                return value
+            self._uploaded.discard(plan.upload_id)
+            if status == "damaged" or attempt:
+                raise value
+        raise AssertionError("unreachable")
 
-    def _run_chunked(self, plan: PlannedRun, operation: str) -> Any:
-        with _upload_lock(f"{self.endpoint.host}:{self.endpoint.port}"):
-            return self.run_uploads(plan.name, plan.commands, operation)
+    def run_one(self, name: str, command: str, operation: str, continuing: bool = False) -> Any:
+        """One command: the script's JSON result, or its typed error."""
+        return self._result(name, self._run_command(command, operation, continuing))
 
-    def run_uploads(self, name: str, commands: list[str], operation: str) -> Any:
-        """Upload-Chunk commands then the run command of a chunked plan. The caller holds the host's
-        upload lock (two uploads of the same script would append to the same temporary file)."""
-        *uploads, finish = commands
-        for index, command in enumerate(uploads):
+    def send_uploads(self, commands: list[str] | tuple[str, ...], operation: str) -> None:
+        """Upload-Chunk commands, in order. The caller holds the host's upload lock (two uploads of
+        the same script would append to the same temporary file)."""
+        for index, command in enumerate(commands):
             self._result("Upload-Chunk", self._run_command(command, operation, index > 0))
-        return self._result(name, self._run_command(finish, operation, True))
+
+    def run_uploaded(self, name: str, command: str, operation: str) -> tuple[str, Any]:
+        """An Invoke-Uploaded run of a script uploaded once: ("ok", result), or ("missing", error) when
+        the host does not have it (temp cleaned, rebooted, another console...), or ("damaged", error)
+        when Invoke-Uploaded refused its copy (and removed it). The script's own errors are raised."""
+        raw = self._run_command(command, operation)
+        if raw.exit_code != 0 and raw.stdout.strip():
+            document = parse_json_output(raw.stdout, self.endpoint.host, name)
+            error = document.get("error") if isinstance(document, dict) else None
+            fault = _UPLOAD_FAULTS.get(str(error.get("fqid"))) if isinstance(error, dict) else None
+            if fault is not None:
+                return fault, script_error(error, self.endpoint.host)
+        return "ok", self._result(name, raw)
 
     def _result(self, name: str, raw: RawResult) -> Any:
         host = self.endpoint.host

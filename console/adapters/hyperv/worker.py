@@ -1,9 +1,11 @@
 """The worker processes' side of the Hyper-V adapter: plain data in, plain data out.
 
-``call_script`` and ``call_chunked`` run in the adapter's worker processes (or, with an executor of
-threads, in its threads): a ``ClientSpec`` and the script name and parameters (or the planned
-commands) in; the script's JSON result, or a plain error record that ``rebuild_error`` turns back
-into the typed error in the parent, out. Each worker pools its own sessions per ``ClientSpec``.
+``call_script``, ``call_upload``, ``call_uploads`` and ``call_command`` run in the adapter's worker
+processes (or, with an executor of threads, in its threads): a ``ClientSpec`` and the script name and
+parameters (or planned commands) in; the script's JSON result, what to upload first, or a plain error
+record that ``rebuild_error`` turns back into the typed error in the parent, out. Which long scripts
+a host already has is known only in the parent (adapter.py). Each worker pools its own sessions per
+``ClientSpec``.
 
 This module is light on purpose: the UI process imports it, and only the workers import pywinrm
 (winrm_client.py), at their first call.
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from console.domain.addresses import Endpoint
 from console.domain.errors import ConsoleError
 
-from .scripts import MAX_COMMAND_CHARS, plan_run
+from .scripts import MAX_COMMAND_CHARS, cached_script, cached_uploads, plan_run
 
 if TYPE_CHECKING:
     from .winrm_client import WinRMClient
@@ -80,23 +82,54 @@ def worker_init(niceness: int) -> None:
         threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def call_script(spec: ClientSpec, name: str, params: dict[str, Any], operation: str) -> tuple[str, Any]:
-    """Worker entry: ("ok", result), ("chunked", commands) when the script must be uploaded in pieces
-    (the caller takes the host's upload lock and sends them to ``call_chunked``), or ("error", record)."""
+def call_script(spec: ClientSpec, name: str, params: dict[str, Any], operation: str,
+                uploaded: frozenset[str] = frozenset()) -> tuple[str, Any]:
+    """Worker entry for one script run. ``uploaded``: the ids of the scripts the parent knows are on
+    the host. Returns ("ok", result) or ("error", record), or what the parent must do first:
+    ("upload", id) when the long script is not on the host yet (the parent takes the host's upload
+    lock and calls ``call_upload``), ("missing", (id, record)) when the host lost it, ("damaged",
+    (id, record)) when its copy there was refused, ("once", commands) for a one-off upload."""
     try:
         plan = plan_run(name, params, spec.max_command_chars)
-        if plan.chunked:
-            return "chunked", plan.commands
+        if plan.kind == "once":
+            return "once", plan.commands
+        if plan.kind == "cached" and plan.upload_id not in uploaded:
+            return "upload", plan.upload_id
         client = _client_for(spec)
-        return "ok", client._result(name, client._run_command(plan.commands[0], operation))
+        if plan.kind == "direct":
+            return "ok", client.run_one(name, plan.run, operation)
+        status, value = client.run_uploaded(name, plan.run, operation)
+        if status == "ok":
+            return "ok", value
+        return status, (plan.upload_id, error_record(value))
     except Exception as exc:
         return "error", error_record(exc)
 
 
-def call_chunked(spec: ClientSpec, name: str, commands: list[str], operation: str) -> tuple[str, Any]:
-    """Worker entry: run a chunked plan's commands in order (the caller holds the upload lock)."""
+def call_upload(spec: ClientSpec, name: str, operation: str) -> tuple[str, Any]:
+    """Worker entry: upload the long script ``name`` without its parameters (the caller holds the
+    host's upload lock). ("ok", id) or ("error", record)."""
     try:
-        return "ok", _client_for(spec).run_uploads(name, commands, operation)
+        upload_id = cached_script(name)[1]
+        _client_for(spec).send_uploads(cached_uploads(name, spec.max_command_chars), operation)
+        return "ok", upload_id
+    except Exception as exc:
+        return "error", error_record(exc)
+
+
+def call_uploads(spec: ClientSpec, commands: list[str], operation: str) -> tuple[str, Any]:
+    """Worker entry: the Upload-Chunk commands of a one-off upload (the caller holds the upload lock)."""
+    try:
+        _client_for(spec).send_uploads(commands, operation)
+        return "ok", None
+    except Exception as exc:
+        return "error", error_record(exc)
+
+
+def call_command(spec: ClientSpec, name: str, command: str, operation: str) -> tuple[str, Any]:
+    """Worker entry: one planned command (the run of a one-off upload); its result or error."""
+    try:
+        return "ok", _client_for(spec).run_one(name, command, operation, continuing=True)
     except Exception as exc:
         return "error", error_record(exc)
 
