@@ -21,35 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import benchkit  # noqa: F401  (sets sys.path and the offscreen platform)
-from benchkit import AIM_STALL_MS, StallMeter, run_qasync, wait_until
-
-
-def start_lab_process(state: Path, hosts: int, speed: float):
-    from console.lab import LabHost
-    code = ("import sys; from pathlib import Path; from console.lab import serve_forever, WorldSpec; "
-            f"serve_forever(Path(sys.argv[1]), {speed}, spec=WorldSpec(hosts={hosts}, vms_per_host=2, "
-            "seed=1, template_ready=True))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(state)], stdout=subprocess.PIPE,
-                            text=True, cwd=str(benchkit.ROOT))
-    lab_hosts = []
-    for line in proc.stdout:
-        if line.startswith("#"):
-            break
-        name, url, user, password = line.rstrip("\n").split("\t")[:4]
-        if url.endswith("/wsman"):
-            lab_hosts.append(LabHost(name, url, user.split("=", 1)[1], password.split("=", 1)[1]))
-    if len(lab_hosts) != hosts:
-        proc.kill()
-        raise RuntimeError(f"the lab process started {len(lab_hosts)} Hyper-V hosts, not {hosts}")
-    return proc, lab_hosts
+from benchkit import AIM_STALL_MS, StallMeter, run_qasync, start_lab_process, tear_down, wait_until
 
 
 async def scenario(args) -> dict:
@@ -63,7 +41,8 @@ async def scenario(args) -> dict:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-distribution-"))
     hosts = args.targets + 1
-    proc, lab_hosts = await asyncio.to_thread(start_lab_process, tmp / "lab", hosts, args.speed)
+    proc, lab_hosts = await asyncio.to_thread(start_lab_process, tmp / "lab", args.speed, hosts,
+                                              template_ready=True)
     services = build_services(farm_path=tmp / "farm.sqlite",
                               adapter_factory=lab_adapter_factory(args.speed))
     window = MainWindow(settings=QSettings(str(tmp / "ui.ini"), QSettings.Format.IniFormat),
@@ -126,11 +105,7 @@ async def scenario(args) -> dict:
         print(f"  during the distribution: {meter.summary()}")
         figures.update(wall=wall, ideal=ideal, strict=strict, stall=meter.max_ms)
     finally:
-        window.close()
-        await services.close()
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        await tear_down(window, services, proc, tmp)
     return figures
 
 

@@ -15,39 +15,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import benchkit  # noqa: F401  (sets sys.path and the offscreen platform)
-from benchkit import CallbackTrace, StallMeter, rss_mb, run_qasync, wait_until
+from benchkit import CallbackTrace, StallMeter, rss_mb, run_qasync, start_lab_process, tear_down, wait_until
 
 HOSTS, VMS_PER_HOST = 200, 100
-
-
-def start_lab_process(state: Path, speed: float) -> tuple[subprocess.Popen, list]:
-    """`serve_forever` in a child process; its hosts as LabHost once it printed them."""
-    from console.lab import LabHost
-    code = ("import sys; from pathlib import Path; from console.lab import serve_forever, WorldSpec; "
-            f"serve_forever(Path(sys.argv[1]), {speed}, spec=WorldSpec(hosts={HOSTS}, "
-            f"vms_per_host={VMS_PER_HOST}, seed=1))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(state)], stdout=subprocess.PIPE,
-                            text=True, cwd=str(benchkit.ROOT))
-    hosts = []
-    for line in proc.stdout:
-        if line.startswith("#"):
-            break
-        name, url, user, password = line.rstrip("\n").split("\t")[:4]
-        if not url.endswith("/wsman"):
-            continue                # a Prism endpoint: only the Hyper-V hosts are measured here
-        hosts.append(LabHost(name, url, user.split("=", 1)[1], password.split("=", 1)[1]))
-    if len(hosts) != HOSTS:
-        proc.kill()
-        raise RuntimeError(f"the lab process started {len(hosts)} Hyper-V hosts, not {HOSTS}")
-    return proc, hosts
 
 
 def vm_rows(model) -> int:
@@ -93,7 +69,7 @@ async def scenario(args) -> dict:
         print(f"lab world built in {time.perf_counter() - t:.1f} s")
     else:
         t = time.perf_counter()
-        proc, lab_hosts = await asyncio.to_thread(start_lab_process, tmp / "lab", 50)
+        proc, lab_hosts = await asyncio.to_thread(start_lab_process, tmp / "lab", 50, HOSTS, VMS_PER_HOST)
         print(f"lab process: {len(lab_hosts)} hosts up in {time.perf_counter() - t:.1f} s")
         services = build_services(farm_path=tmp / "farm.sqlite")
 
@@ -172,12 +148,7 @@ async def scenario(args) -> dict:
             trace.report()
         print(f"RSS at the end: {rss_mb():.0f} MiB")
     finally:
-        window.close()
-        await services.close()
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        await tear_down(window, services, proc, tmp)
     return figures
 
 

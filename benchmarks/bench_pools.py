@@ -25,16 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import benchkit
-from benchkit import StallMeter, run_qasync, wait_until
+import benchkit  # noqa: F401  (sets sys.path and the offscreen platform)
+from benchkit import StallMeter, run_qasync, start_lab_process, tear_down, wait_until
 
 BIG_BYTES = 40 * 1000 ** 3
 BIG_VM = "Gold-40GB"
@@ -89,26 +87,6 @@ def prepare_lab_state(state: Path, hosts: int):
     return spec
 
 
-def start_lab_process(state: Path, hosts: int, speed: float):
-    from console.lab import LabHost
-    code = ("import sys; from pathlib import Path; from console.lab import serve_forever, WorldSpec; "
-            f"serve_forever(Path(sys.argv[1]), {speed}, spec=WorldSpec(hosts={hosts}, vms_per_host=2, "
-            "seed=1, template_ready=True))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(state)], stdout=subprocess.PIPE,
-                            text=True, cwd=str(benchkit.ROOT))
-    lab_hosts = []
-    for line in proc.stdout:
-        if line.startswith("#"):
-            break
-        name, url, user, password = line.rstrip("\n").split("\t")[:4]
-        if url.endswith("/wsman"):
-            lab_hosts.append(LabHost(name, url, user.split("=", 1)[1], password.split("=", 1)[1]))
-    if len(lab_hosts) != hosts:
-        proc.kill()
-        raise RuntimeError(f"the lab process started {len(lab_hosts)} Hyper-V hosts, not {hosts}")
-    return proc, lab_hosts
-
-
 async def scenario(args) -> dict:
     from PySide6.QtCore import QSettings
 
@@ -128,7 +106,8 @@ async def scenario(args) -> dict:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-pools-"))
     await asyncio.to_thread(prepare_lab_state, tmp / "lab", args.hosts)
-    proc, lab_hosts = await asyncio.to_thread(start_lab_process, tmp / "lab", args.hosts, args.speed)
+    proc, lab_hosts = await asyncio.to_thread(start_lab_process, tmp / "lab", args.speed, args.hosts,
+                                              template_ready=True)
     services = build_services(farm_path=tmp / "farm.sqlite", adapter_factory=lab_adapter_factory(args.speed))
     services.pools.speed = args.speed                       # the lab runs in another process
     services.pools.lab_figures = lab_host_figures(args.speed)
@@ -243,11 +222,7 @@ async def scenario(args) -> dict:
                                               None if c.independent_seconds is None
                                               else c.independent_seconds * args.speed)
     finally:
-        window.close()
-        await services.close()
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        await tear_down(window, services, proc, tmp)
     return figures
 
 

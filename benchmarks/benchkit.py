@@ -1,4 +1,5 @@
-"""Small shared pieces of the benchmarks: a UI-stall meter, RSS, a qasync runner, figures.
+"""Small shared pieces of the benchmarks: a UI-stall meter, RSS, a qasync runner, figures, the lab in a
+child process and the clean-up after a scenario.
 
 Not a test module: pytest collects only tests/ (pyproject: testpaths = ["tests"]).
 """
@@ -6,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,6 +110,40 @@ def run_qasync(coro_factory):
     asyncio.set_event_loop(loop)
     with loop:
         return loop.run_until_complete(coro_factory())
+
+
+def start_lab_process(state: Path, speed: float, hosts: int, vms_per_host: int = 2,
+                      template_ready: bool = False) -> tuple[subprocess.Popen, list]:
+    """`serve_forever` of a generated world (seed 1) in a child process, as real hosts are other
+    machines; its Hyper-V hosts as LabHost once it printed them (Prism endpoints are left out)."""
+    from console.lab import LabHost
+    code = ("import sys; from pathlib import Path; from console.lab import serve_forever, WorldSpec; "
+            f"serve_forever(Path(sys.argv[1]), {speed}, spec=WorldSpec(hosts={hosts}, "
+            f"vms_per_host={vms_per_host}, seed=1, template_ready={template_ready}))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(state)], stdout=subprocess.PIPE,
+                            text=True, cwd=str(ROOT))
+    lab_hosts = []
+    for line in proc.stdout:
+        if line.startswith("#"):
+            break
+        name, url, user, password = line.rstrip("\n").split("\t")[:4]
+        if url.endswith("/wsman"):
+            lab_hosts.append(LabHost(name, url, user.split("=", 1)[1], password.split("=", 1)[1]))
+    if len(lab_hosts) != hosts:
+        proc.kill()
+        raise RuntimeError(f"the lab process started {len(lab_hosts)} Hyper-V hosts, not {hosts}")
+    return proc, lab_hosts
+
+
+async def tear_down(window, services, proc: subprocess.Popen | None, tmp: Path) -> None:
+    """After a scenario: close the window and the services, stop the lab process (if one was started)
+    and remove the scenario's temporary folder."""
+    window.close()
+    await services.close()
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def median(values: list[float]) -> float:

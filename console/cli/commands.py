@@ -80,6 +80,41 @@ async def wait_tasks(services: Services, args: Namespace, tasks: list) -> list[t
     return outcomes
 
 
+async def run_task(services: Services, args: Namespace, task: Any) -> dict:
+    """Wait for one task showing its progress; its result, or raise its error."""
+    [(task, outcome)] = await wait_tasks(services, args, [task])
+    if isinstance(outcome, ConsoleError):
+        raise outcome
+    return outcome or {}
+
+
+def confirmed(args: Namespace, question: str) -> bool:
+    """A deletion's yes/no on the terminal (--yes: yes without asking)."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("Nothing was deleted: there is no terminal to confirm the deletion on.",
+                         "Add --yes to delete without being asked.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def read_join_password(args: Namespace, account: str,
+                       no_terminal: str = "No join password was given and there is no terminal to ask for one.",
+                       ) -> str:
+    """Like provider passwords: standard input with --join-password-stdin, else a terminal prompt
+    (``no_terminal``: the error when there is neither)."""
+    if getattr(args, "join_password_stdin", False):
+        line = sys.stdin.readline()
+        password = line.rstrip("\n").rstrip("\r") if line.endswith("\n") else line
+        if not password:
+            raise ValidationError("Standard input gave an empty join password.",
+                                  "Pipe the password followed by a newline.", field="join_password")
+        return password
+    if not sys.stdin.isatty():
+        raise UsageError(no_terminal, "Pipe it on standard input with --join-password-stdin.")
+    return getpass.getpass(f"Password for {account}: ")
+
+
 # -- providers ------------------------------------------------------------------------------------
 async def providers_list(services: Services, args: Namespace) -> int:
     providers = services.providers.list()

@@ -4,10 +4,8 @@ pool_update_commands.py."""
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import sys
 from argparse import Namespace
-from typing import Any
 
 from console.domain.errors import ConsoleError, ValidationError
 from console.domain.pool_rules import preview
@@ -16,7 +14,8 @@ from console.domain.templates import ImagePreparation, Pool, Preparation, Provis
 from console.services.container import Services
 from console.services.pool_support import pool_secret_key, template_secret_key
 
-from .commands import UsageError, ask_missing_passwords, wait_tasks
+from . import commands
+from .commands import UsageError, ask_missing_passwords, confirmed, run_task, wait_tasks
 from .output import print_error, print_json, print_table
 from .pool_output import (counts_text, failed_clones, pool_dict, pool_state, print_failures,
                           template_name, version_text)
@@ -27,23 +26,6 @@ _PREP_OPTIONS = ("preparation", "domain", "ou", "join_account", "local_admin", "
 
 def find_pool(services: Services, ref: str) -> Pool:
     return services.pools.find(ref)
-
-
-async def run_task(services: Services, args: Namespace, task: Any) -> dict:
-    """Wait for one pool task showing its progress; its result, or raise its error."""
-    [(task, outcome)] = await wait_tasks(services, args, [task])
-    if isinstance(outcome, ConsoleError):
-        raise outcome
-    return outcome or {}
-
-
-def confirmed(args: Namespace, question: str) -> bool:
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("Nothing was deleted: there is no terminal to confirm the deletion on.",
-                         "Add --yes to delete without being asked.")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def _providers_of(services: Services, template: Template, target_ids: list[int]) -> list:
@@ -92,18 +74,8 @@ def _preparation(args: Namespace, base: Preparation) -> Preparation:
 
 
 def read_join_password(args: Namespace, account: str, whose: str = "The pool's own join account") -> str:
-    """Like provider passwords: standard input with --join-password-stdin, else a terminal prompt."""
-    if getattr(args, "join_password_stdin", False):
-        line = sys.stdin.readline()
-        password = line.rstrip("\n").rstrip("\r") if line.endswith("\n") else line
-        if not password:
-            raise ValidationError("Standard input gave an empty join password.",
-                                  "Pipe the password followed by a newline.", field="join_password")
-        return password
-    if not sys.stdin.isatty():
-        raise UsageError(f"{whose} {account} needs its password, and there is no terminal to ask for "
-                         "it.", "Pipe it on standard input with --join-password-stdin.")
-    return getpass.getpass(f"Password for {account}: ")
+    return commands.read_join_password(args, account, f"{whose} {account} needs its password, and there is no "
+                                       "terminal to ask for it.")
 
 
 def supply_join_password(services: Services, args: Namespace, template: Template,

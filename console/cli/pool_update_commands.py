@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from console.domain.errors import ConsoleError
 from console.services.container import Services
 
-from .commands import UsageError, ask_missing_passwords, wait_tasks
+from .commands import UsageError, ask_missing_passwords, run_task, wait_tasks
 from .output import print_error, print_json, print_table
-from .pool_commands import find_pool, run_task, supply_join_password
+from .pool_commands import find_pool, supply_join_password
 from .pool_output import (CLONE_HEADERS, clone_row, counts_text, failed_clones, pool_dict,
                           print_failures)
 

@@ -3,10 +3,8 @@ and versions, on the same services as the console window (``services.templates``
 from __future__ import annotations
 
 import asyncio
-import getpass
 import sys
 from argparse import Namespace
-from typing import Any
 
 from console.domain.errors import ConsoleError, NotFoundError, PrerequisiteError, ValidationError
 from console.domain.prerequisites import CheckStatus, PrerequisiteResult, blocking
@@ -16,21 +14,13 @@ from console.domain.templates import Template, TemplatePlan
 from console.services.container import Services
 
 from . import vm_commands
-from .commands import UsageError, ask_missing_passwords, find_task, refresh_for, wait_tasks
+from .commands import UsageError, ask_missing_passwords, confirmed, find_task, read_join_password, refresh_for, run_task
 from .output import print_error, print_json, print_table
 from .template_output import print_checks, provider_name, target_rows, template_dict, version_rows
 
 
 def _find(services: Services, ref: str) -> Template:
     return services.templates.find(ref)
-
-
-async def _run_task(services: Services, args: Namespace, task: Any) -> dict:
-    """Wait for one template task showing its progress; its result, or raise its error."""
-    [(task, outcome)] = await wait_tasks(services, args, [task])
-    if isinstance(outcome, ConsoleError):
-        raise outcome
-    return outcome or {}
 
 
 def _failed_targets(services: Services, template_id: int, outcome: dict) -> list[str]:
@@ -50,21 +40,6 @@ def _failed_targets(services: Services, template_id: int, outcome: dict) -> list
 
 
 # -- create ---------------------------------------------------------------------------------------
-def _read_join_password(args: Namespace, account: str) -> str:
-    """Like provider passwords: standard input with --join-password-stdin, else a terminal prompt."""
-    if args.join_password_stdin:
-        line = sys.stdin.readline()
-        password = line.rstrip("\n").rstrip("\r") if line.endswith("\n") else line
-        if not password:
-            raise ValidationError("Standard input gave an empty join password.",
-                                  "Pipe the password followed by a newline.", field="join_password")
-        return password
-    if not sys.stdin.isatty():
-        raise UsageError("No join password was given and there is no terminal to ask for one.",
-                         "Pipe it on standard input with --join-password-stdin.")
-    return getpass.getpass(f"Password for {account}: ")
-
-
 def _preparation(args: Namespace) -> Preparation:
     """Checked before anything is asked or started (the services check them again)."""
     domain = check_domain_name(args.domain or "")
@@ -135,14 +110,14 @@ async def templates_create(services: Services, args: Namespace) -> int:
                                 "prerequisites for template distribution; nothing was created.",
                                 "Fix the failed rows, or leave those targets out, and run the "
                                 "command again.")
-    password = _read_join_password(args, preparation.join_account) if preparation.join_account else ""
+    password = read_join_password(args, preparation.join_account) if preparation.join_account else ""
     plan = TemplatePlan(provider_id=provider.id, vm_id=vm.id, name=name,
                         description=args.description or "", shutdown_consent=args.shutdown,
                         preparation=preparation, join_password=password,
                         distribution_enabled=args.distribute, target_provider_ids=targets,
                         concurrent_distribution=concurrency)
     task = services.templates.create(plan)
-    outcome = await _run_task(services, args, task)
+    outcome = await run_task(services, args, task)
     template = services.templates.find(name)
     failed_names = _failed_targets(services, template.id, outcome)
     if args.json:
@@ -210,26 +185,17 @@ async def templates_show(services: Services, args: Namespace) -> int:
     return 0
 
 
-def _confirmed(args: Namespace, question: str) -> bool:
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("Nothing was deleted: there is no terminal to confirm the deletion on.",
-                         "Add --yes to delete without being asked.")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
 async def templates_delete(services: Services, args: Namespace) -> int:
     t = _find(services, args.template)
     copies = sum(1 for d in t.targets if d.vm_id or d.folder)
     question = (f"Delete template '{t.name}', its {len(t.versions)} version(s) and "
                 f"{copies} local cop{'y' if copies == 1 else 'ies'} on distribution targets? "
                 "The source VM stays.")
-    if not _confirmed(args, question):
+    if not confirmed(args, question):
         print("Nothing was deleted.", file=sys.stderr)
         return 1
     task = services.templates.delete(t.id)
-    await _run_task(services, args, task)
+    await run_task(services, args, task)
     if args.json:
         print_json({"task": task.id, "removed": t.id, "name": t.name})
     else:
@@ -274,7 +240,7 @@ async def templates_targets_add(services: Services, args: Namespace) -> int:
     if warnings and not args.json:
         print_checks(target.name, warnings, sys.stderr)
     task = services.templates.add_target(t.id, target.id)
-    await _run_task(services, args, task)
+    await run_task(services, args, task)
     after = services.templates.get(t.id).target(target.id)
     if args.json:
         print_json({"template": t.name, "provider": target.name, "task": task.id, "checks": rows,
@@ -292,7 +258,7 @@ async def templates_targets_remove(services: Services, args: Namespace) -> int:
         raise NotFoundError(f"{target.name} is not a distribution target of template '{t.name}'.",
                             f"See them with 'vdictl templates distribution \"{t.name}\"'.")
     task = services.templates.remove_target(t.id, target.id)
-    await _run_task(services, args, task)
+    await run_task(services, args, task)
     if args.json:
         print_json({"template": t.name, "provider": target.name, "task": task.id, "removed": True})
     else:
@@ -308,7 +274,7 @@ async def templates_targets_retry(services: Services, args: Namespace) -> int:
                             f"Add it with 'vdictl templates targets add \"{t.name}\" {target.name}'.")
     ask_missing_passwords(services, [services.providers.get(t.provider_id), target])
     task = services.templates.retry_target(t.id, target.id)
-    outcome = await _run_task(services, args, task)
+    outcome = await run_task(services, args, task)
     failed = _failed_targets(services, t.id, outcome)
     after = services.templates.get(t.id).target(target.id)
     if args.json:
@@ -325,7 +291,7 @@ async def templates_maintenance(services: Services, args: Namespace) -> int:
         if args.new_version or args.discard or args.notes or args.turn_off:
             raise UsageError("--new-version, --discard, --notes and --turn-off are for 'off'.")
         task = services.templates.enter_maintenance(t.id, args.version)
-        await _run_task(services, args, task)
+        await run_task(services, args, task)
         after = services.templates.get(t.id)
         if args.json:
             print_json({"template": t.name, "task": task.id, "state": after.state.value,
@@ -344,7 +310,7 @@ async def templates_maintenance(services: Services, args: Namespace) -> int:
     task = services.templates.leave_maintenance(t.id, new_version=args.new_version,
                                                 notes=args.notes or "", force_off=args.turn_off,
                                                 shutdown_timeout=args.shutdown_timeout)
-    outcome = await _run_task(services, args, task)
+    outcome = await run_task(services, args, task)
     after = services.templates.get(t.id)
     pools = list(outcome.get("pools") or [])
     failed = _failed_targets(services, t.id, outcome) if args.new_version else []
@@ -393,7 +359,7 @@ async def tasks_retry(services: Services, args: Namespace) -> int:
         return await vm_commands.tasks_retry(services, args)
     ask_missing_passwords(services, services.providers.list())
     retry = services.templates.retry(task.id)
-    outcome = await _run_task(services, args, retry)
+    outcome = await run_task(services, args, retry)
     template_id = (outcome.get("params") or {}).get("template_id")
     failed = _failed_targets(services, template_id, outcome) if template_id else []
     if args.json:

@@ -5,11 +5,11 @@ import sys
 from argparse import Namespace
 from typing import Any
 
-from console.domain.errors import ConsoleError, NotFoundError, ValidationError
+from console.domain.errors import NotFoundError, ValidationError
 from console.domain.inventory import VM, PowerAction, Provider
 from console.services.container import Services
 
-from .commands import UsageError, ask_missing_passwords, find_task, refresh_for, wait_tasks
+from .commands import ask_missing_passwords, confirmed, find_task, refresh_for, run_task
 from .output import print_error, print_json, print_table
 
 
@@ -26,12 +26,10 @@ async def _find_vm(services: Services, args: Namespace) -> tuple[Provider, VM]:
 
 
 async def _run_one(services: Services, args: Namespace, provider: Provider, task: Any) -> dict:
-    [(task, outcome)] = await wait_tasks(services, args, [task])
-    if isinstance(outcome, ConsoleError):
-        raise outcome
+    outcome = await run_task(services, args, task)
     if args.json:
-        print_json({"provider": provider.name, "task": task.id, **(outcome or {})})
-    return outcome or {}
+        print_json({"provider": provider.name, "task": task.id, **outcome})
+    return outcome
 
 
 def _where(outcome: dict) -> str:
@@ -94,18 +92,9 @@ async def vms_clone(services: Services, args: Namespace) -> int:
     return 0
 
 
-def _confirmed(args: Namespace, question: str) -> bool:
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("Nothing was deleted: there is no terminal to confirm the deletion on.",
-                         "Add --yes to delete without being asked.")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
 async def vms_delete(services: Services, args: Namespace) -> int:
     provider, vm = await _find_vm(services, args)
-    if not _confirmed(args, f"Delete VM '{vm.name}' ({vm.id}) on {provider.name} with its disks?"):
+    if not confirmed(args, f"Delete VM '{vm.name}' ({vm.id}) on {provider.name} with its disks?"):
         print("Nothing was deleted.", file=sys.stderr)
         return 1
     task = services.providers.delete_vm(provider.id, vm.id)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-COPY_RUNNING, COPY_DONE, COPY_FAILED = "running", "done", "failed"
+from .copy_progress import COPY_RUNNING, CopyProgress
+
 HEARTBEAT_OK, HEARTBEAT_NO_CONTACT = "OK", "No Contact"
 
 
@@ -43,7 +44,7 @@ class Preparation:
 
 
 @dataclass
-class QuickCopy:
+class QuickCopy(CopyProgress):
     """The detached copy of a quick clone's base disk(s) into its own folder (a local robocopy)."""
 
     copy_id: str
@@ -54,24 +55,6 @@ class QuickCopy:
     error: str = ""
     ended_at: float | None = None
     bytes_final: int = 0
-
-    def ends_at(self) -> float:
-        return self.started_at + (self.bytes_total / self.rate if self.rate > 0 else 0.0)
-
-    def bytes_at(self, now: float) -> int:
-        if self.state == COPY_FAILED:
-            return self.bytes_final
-        if self.state == COPY_DONE:
-            return self.bytes_total
-        return min(self.bytes_total, int(max(0.0, now - self.started_at) * self.rate))
-
-    def fail(self, at: float, error: str, nbytes: int) -> None:
-        self.state, self.error, self.ended_at = COPY_FAILED, error, at
-        self.bytes_final = max(0, min(self.bytes_total, int(nbytes)))
-
-    def to_contract(self, now: float) -> dict:
-        return {"copy_id": self.copy_id, "state": self.state, "bytes_total": self.bytes_total,
-                "bytes_done": self.bytes_at(now), "error": self.error}
 
     def to_dict(self) -> dict:
         return {"copy_id": self.copy_id, "bytes_total": self.bytes_total, "rate": self.rate,

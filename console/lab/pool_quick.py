@@ -12,27 +12,16 @@ from __future__ import annotations
 
 import time
 
+from .copy_progress import COPY_DONE, COPY_RUNNING, missing
 from .hyperv_model import Disk, SimHost
 from .pool_common import file_name, timed, valid_guid
-from .pool_model import COPY_DONE, COPY_RUNNING, CloneRecord, QuickCopy
+from .pool_model import CloneRecord, QuickCopy
 from .pool_timings import TIMINGS, merge_seconds, quick_copy_seconds
 from .powershell import HyperV
-from .template_common import (
-    NETWORK_PATH_NOT_FOUND,
-    NOT_ENOUGH_SPACE,
-    host_of,
-    save,
-    scale,
-    text_param,
-    vdi_error,
-)
-from .template_copies import _first_fault
+from .template_common import host_of, save, scale, text_param, vdi_error
+from .template_copies import settle_running
 
 QUICK_CHECKPOINT = "VDI quick clone"
-
-
-def _missing(copy_id: str) -> dict:
-    return {"copy_id": copy_id, "state": "missing", "bytes_total": 0, "bytes_done": 0, "error": ""}
 
 
 def settle_copy(host: SimHost, rec: CloneRecord, now: float) -> bool:
@@ -40,33 +29,9 @@ def settle_copy(host: SimHost, rec: CloneRecord, now: float) -> bool:
     job = rec.copy
     if job is None or job.state != COPY_RUNNING:
         return False
-    horizon = min(now, job.ends_at())
-    stops: list[tuple[float, str, int]] = []
-
-    def at(t: float) -> int:
-        return int(max(0.0, t - job.started_at) * job.rate)
-
-    t = _first_fault(host, job.started_at, horizon, ("offline",))
-    if t is not None:
-        stops.append((t, NETWORK_PATH_NOT_FOUND, at(t)))
-    t = _first_fault(host, job.started_at, horizon, ("disk-full",))
-    if t is not None:
-        stops.append((t, NOT_ENOUGH_SPACE, at(t)))
     volume = host.volume_of(rec.folder)
-    if volume is not None:
-        room = volume.size_bytes - host.used_bytes(volume, now) + job.bytes_at(now)
-        if room < job.bytes_total:
-            t = job.started_at + max(0, room) / job.rate if job.rate > 0 else job.started_at
-            if t <= horizon:
-                stops.append((t, NOT_ENOUGH_SPACE, max(0, room)))
-    if stops:
-        when, error, nbytes = min(stops, key=lambda s: s[0])
-        job.fail(when, error, nbytes)
-        return True
-    if now >= job.ends_at():
-        job.state = COPY_DONE
-        return True
-    return False
+    room = volume.size_bytes - host.used_bytes(volume, now) + job.bytes_at(now) if volume is not None else None
+    return settle_running(host, job, now, room)
 
 
 def _quick_record(host: SimHost, vm_id: str) -> CloneRecord:
@@ -92,7 +57,7 @@ def _settled(ctx, rec: CloneRecord) -> dict:
         host = host_of(ctx)
         now = time.time()
         changed = settle_copy(host, rec, now)
-        out = rec.copy.to_contract(now) if rec.copy is not None else _missing("")
+        out = rec.copy.to_contract(now) if rec.copy is not None else missing("")
     if changed:
         save(ctx)
     return out
@@ -134,7 +99,7 @@ def get_quick_clone_copy(ctx, params: dict) -> object:
     with ctx.world.lock:
         rec = host_of(ctx).pools.clones.get(vm_id or "")
         known = rec is not None and rec.copy is not None and rec.copy.copy_id == copy_id
-    return _settled(ctx, rec) if known else _missing(copy_id)
+    return _settled(ctx, rec) if known else missing(copy_id)
 
 
 # ------------------------------------------------------------------------------------ 6

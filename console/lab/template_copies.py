@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 
+from .copy_progress import COPY_DONE, COPY_RUNNING, CopyProgress, missing
 from .hyperv_model import Disk, SimHost, VirtualMachine
 from .powershell import PSError, thrown
 from .template_common import (
@@ -35,12 +37,12 @@ from .template_common import (
     timed,
     vdi_error,
 )
-from .template_model import COPY_DONE, COPY_RUNNING, CopyJob
+from .template_model import CopyJob
 from .template_timings import TIMINGS, copy_seconds, import_seconds
 
 # ------------------------------------------------------------------------------------ settling
 
-def _first_fault(host: SimHost, since: float, until: float, faults: tuple[str, ...]) -> float | None:
+def first_fault(host: SimHost, since: float, until: float, faults: tuple[str, ...]) -> float | None:
     """When ``host`` first had one of ``faults`` between ``since`` and ``until`` (None: it did not)."""
     if host.fault_at(since) in faults:
         return since
@@ -50,36 +52,29 @@ def _first_fault(host: SimHost, since: float, until: float, faults: tuple[str, .
     return None
 
 
-def settle_job(world, host: SimHost, job: CopyJob, now: float) -> bool:
-    """Decide a running copy's fate up to ``now``; True when it changed (the caller saves the host)."""
-    if job.state != COPY_RUNNING:
-        return False
+Stop = tuple[float, str, int]       # (when, error, bytes on the disk then)
+
+
+def settle_running(host: SimHost, job: CopyProgress, now: float, room: int | None,
+                   also: Callable[[float], list[Stop]] | None = None) -> bool:
+    """Decide the fate up to ``now`` of a running copy that ``host`` writes (a template copy, a quick
+    clone's own copy); True when it changed (the caller saves the host). It stops at the first of: the
+    host going offline, its "disk-full" fault, the stops ``also(horizon)`` adds, and the copy outgrowing
+    ``room`` (the bytes its volume has for it; None: no volume)."""
     horizon = min(now, job.ends_at())
-    stops: list[tuple[float, str, int]] = []          # (when, error, bytes on the disk then)
-
-    def at(t: float) -> int:
-        return int(max(0.0, t - job.started_at) * job.rate)
-
-    t = _first_fault(host, job.started_at, horizon, ("offline",))
+    stops: list[Stop] = []
+    t = first_fault(host, job.started_at, horizon, ("offline",))
     if t is not None:
-        stops.append((t, NETWORK_PATH_NOT_FOUND, at(t)))
-    t = _first_fault(host, job.started_at, horizon, ("disk-full",))
+        stops.append((t, NETWORK_PATH_NOT_FOUND, job.copied_by(t)))
+    t = first_fault(host, job.started_at, horizon, ("disk-full",))
     if t is not None:
-        stops.append((t, NOT_ENOUGH_SPACE, at(t)))
-    src = world.hosts.get(job.source_host)
-    t = _first_fault(src, job.started_at, horizon, ("offline",)) if src is not None else job.started_at
-    if t is not None:
-        stops.append((t, NETWORK_PATH_NOT_FOUND, at(t)))
-    export = src.files.export(job.source_folder) if src is not None else None
-    if (export is None or not export.complete) and now < job.ends_at():
-        stops.append((now, PATH_NOT_FOUND, at(now)))      # the export was removed under it
-    volume = host.volume_of(job.folder)
-    if volume is not None:
-        room = volume.size_bytes - host.used_bytes(volume, now, exclude=job)
-        if room < job.bytes_total:
-            t = job.started_at + max(0, room) / job.rate if job.rate > 0 else job.started_at
-            if t <= horizon:
-                stops.append((t, NOT_ENOUGH_SPACE, max(0, room)))
+        stops.append((t, NOT_ENOUGH_SPACE, job.copied_by(t)))
+    if also is not None:
+        stops += also(horizon)
+    if room is not None and room < job.bytes_total:
+        t = job.started_at + max(0, room) / job.rate if job.rate > 0 else job.started_at
+        if t <= horizon:
+            stops.append((t, NOT_ENOUGH_SPACE, max(0, room)))
     if stops:
         when, error, nbytes = min(stops, key=lambda s: s[0])
         job.fail(when, error, nbytes)
@@ -88,6 +83,28 @@ def settle_job(world, host: SimHost, job: CopyJob, now: float) -> bool:
         job.state = COPY_DONE
         return True
     return False
+
+
+def settle_job(world, host: SimHost, job: CopyJob, now: float) -> bool:
+    """Decide a template copy's fate up to ``now`` (``settle_running``; the source going offline or its
+    export being removed stop it too); True when it changed (the caller saves the host)."""
+    if job.state != COPY_RUNNING:
+        return False
+    src = world.hosts.get(job.source_host)
+
+    def source_stops(horizon: float) -> list[Stop]:
+        stops: list[Stop] = []
+        t = first_fault(src, job.started_at, horizon, ("offline",)) if src is not None else job.started_at
+        if t is not None:
+            stops.append((t, NETWORK_PATH_NOT_FOUND, job.copied_by(t)))
+        export = src.files.export(job.source_folder) if src is not None else None
+        if (export is None or not export.complete) and now < job.ends_at():
+            stops.append((now, PATH_NOT_FOUND, job.copied_by(now)))    # the export was removed under it
+        return stops
+
+    volume = host.volume_of(job.folder)
+    room = volume.size_bytes - host.used_bytes(volume, now, exclude=job) if volume is not None else None
+    return settle_running(host, job, now, room, source_stops)
 
 
 def settle(ctx, host: SimHost | None = None, now: float | None = None) -> None:
@@ -100,10 +117,6 @@ def settle(ctx, host: SimHost | None = None, now: float | None = None) -> None:
             changed = settle_job(ctx.world, host, job, now) or changed
     if changed:
         save(ctx, host.name)
-
-
-def _missing(copy_id: str) -> dict:
-    return {"copy_id": copy_id, "state": "missing", "bytes_total": 0, "bytes_done": 0, "error": ""}
 
 
 def _job_of(host: SimHost, copy_id: str, folder: str) -> CopyJob | None:
@@ -168,7 +181,7 @@ def get_template_copy(ctx, params: dict) -> object:
     settle(ctx)
     with ctx.world.lock:
         job = _job_of(host_of(ctx), copy_id, folder)
-        return job.to_contract(time.time()) if job is not None else _missing(copy_id)
+        return job.to_contract(time.time()) if job is not None else missing(copy_id)
 
 
 def stop_template_copy(ctx, params: dict) -> object:

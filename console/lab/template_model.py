@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .copy_progress import COPY_RUNNING, CopyProgress
+
 
 @dataclass
 class VmImage:
@@ -101,11 +103,8 @@ class Export:
                    int(d["bytes_written"]), bool(d["complete"]), VmImage.from_dict(d["image"]))
 
 
-COPY_RUNNING, COPY_DONE, COPY_FAILED = "running", "done", "failed"
-
-
 @dataclass
-class CopyJob:
+class CopyJob(CopyProgress):
     """A detached copy of an export into ``<folder>\\_export`` on the host that holds it."""
 
     copy_id: str
@@ -126,27 +125,9 @@ class CopyJob:
     def staging_folder(self) -> str:
         return f"{self.folder}\\_export"
 
-    def bytes_at(self, now: float) -> int:
-        if self.state == COPY_FAILED:
-            return self.bytes_final
-        if self.state == COPY_DONE:
-            return self.bytes_total
-        return min(self.bytes_total, int(max(0.0, now - self.started_at) * self.rate))
-
-    def ends_at(self) -> float:
-        return self.started_at + (self.bytes_total / self.rate if self.rate > 0 else 0.0)
-
     def disk_bytes_at(self, now: float) -> int:
         """What the staging folder holds on the disk (nothing once imported)."""
         return 0 if self.imported else self.bytes_at(now)
-
-    def fail(self, at: float, error: str, nbytes: int) -> None:
-        self.state, self.error, self.ended_at = COPY_FAILED, error, at
-        self.bytes_final = max(0, min(self.bytes_total, int(nbytes)))
-
-    def to_contract(self, now: float) -> dict:
-        return {"copy_id": self.copy_id, "state": self.state, "bytes_total": self.bytes_total,
-                "bytes_done": self.bytes_at(now), "error": self.error}
 
     def to_dict(self) -> dict:
         return {"copy_id": self.copy_id, "folder": self.folder, "source_host": self.source_host,

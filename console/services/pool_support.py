@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +34,8 @@ from console.store import Farm
 from .events import CloneChanged, CloneRemoved, EventBus, PoolChanged
 from .provider_rules import is_nutanix
 from .tasks import TaskContext, TaskEngine
-from .template_support import copy_folder_name
+from .template_support import Work, active_for, copy_folder_name, submit_journaled
+from .template_support import secret_key as template_secret_key
 
 #: the kinds of every pool task
 POOL_KINDS = ("pool-provision", "pool-delete", "pool-update", "pool-clone-recreate", "pool-clone-delete",
@@ -52,16 +51,9 @@ READY_TIMEOUT_SECONDS = 1800.0
 #: how many clones are made on one host at a time (a boot storm is what a host suffers from)
 PER_HOST_CONCURRENCY = 4
 
-Work = Callable[[TaskContext], Awaitable["dict | None"]]
-
-
 def pool_secret_key(pool_id: int) -> str:
     """Where a pool's own domain join password (preparation override) lives in the secret store."""
     return f"pool:{pool_id}:join"
-
-
-def template_secret_key(template_id: int) -> str:
-    return f"template:{template_id}:join"
 
 
 def pool_copy(pool: Pool) -> Pool:
@@ -331,8 +323,7 @@ class PoolSupport:
 
     # -- tasks -----------------------------------------------------------------------------------
     def _active(self, pool_id: int, kinds: tuple[str, ...] = POOL_KINDS) -> list[Any]:
-        return [t for t in self._tasks.active() if t.kind in kinds
-                and (t.result.get("params") or {}).get("pool_id") == pool_id]
+        return active_for(self._tasks, kinds, "pool_id", pool_id)
 
     def _refuse_if_exclusive(self, pool: Pool, what: str) -> None:
         running = self._active(pool.id, EXCLUSIVE_KINDS)
@@ -345,18 +336,7 @@ class PoolSupport:
                 request_id: str | None = None) -> Any:
         """A journaled pool task: what it was asked is in its row from the start. Pool tasks carry no
         provider: they span hosts, and the engine bounds each host itself."""
-        request_id = request_id or str(uuid.uuid4())
-        asked = {"params": dict(params), "request_id": request_id}
-
-        async def run(ctx: TaskContext) -> dict:
-            outcome = await work(ctx)
-            return {**asked, **(outcome or {})}
-
-        task = self._tasks.submit(name, target, kind, run)
-        task.result = dict(asked)
-        self._farm.tasks.save(task)
-        return task
-
+        return submit_journaled(self._tasks, self._farm, name, target, kind, params, work, request_id=request_id)
 
 def is_hyperv(provider: Provider) -> bool:
     return provider.kind is ProviderKind.HYPERV

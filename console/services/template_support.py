@@ -33,6 +33,35 @@ TEMPLATE_KINDS = ("template-create", "template-target-add", "template-target-rem
 DISTRIBUTING_KINDS = ("template-create", "template-target-add", "template-distribute")
 
 
+Work = Callable[[TaskContext], Awaitable["dict | None"]]
+
+
+def submit_journaled(engine: TaskEngine, farm: Farm, name: str, target: str, kind: str, params: dict, work: Work,
+                     *, request_id: str | None = None, retry_of: int | None = None, **placement: Any) -> Task:
+    """A task whose row holds what it was asked (``params``, the request id, ``retry_of``) from the
+    start and its outcome added at the end, so it can be run again with the same parameters.
+    ``placement``: the engine's provider_id and host (a pool task spans hosts and carries none)."""
+    request_id = request_id or str(uuid.uuid4())
+    asked = {"params": dict(params), "request_id": request_id,
+             **({"retry_of": retry_of} if retry_of is not None else {})}
+
+    async def run(ctx: TaskContext) -> dict:
+        if retry_of is not None:
+            ctx.info(f"Retry of task {retry_of}, same parameters")
+        outcome = await work(ctx)
+        return {**asked, **(outcome or {})}
+
+    task = engine.submit(name, target, kind, run, **placement)
+    task.result = dict(asked)
+    farm.tasks.save(task)
+    return task
+
+
+def active_for(engine: TaskEngine, kinds: tuple[str, ...], key: str, value: int) -> list[Task]:
+    """The queued or running tasks of ``kinds`` asked with ``params[key] == value`` (a template's, a pool's)."""
+    return [t for t in engine.active() if t.kind in kinds and (t.result.get("params") or {}).get(key) == value]
+
+
 def secret_key(template_id: int) -> str:
     """Where the domain join password of a template lives in the secret store."""
     return f"template:{template_id}:join"
@@ -54,9 +83,6 @@ def copy_vm_name(template: str, number: int) -> str:
 def template_copy(template: Template) -> Template:
     """A copy for an event: a subscriber that keeps it sees the template as it was then."""
     return copy.deepcopy(template)
-
-
-Work = Callable[[TaskContext], Awaitable["dict | None"]]
 
 
 def duration_words(seconds: float) -> str:
@@ -147,8 +173,7 @@ class TemplateSupport:
 
     # -- tasks -----------------------------------------------------------------------------------
     def _active_tasks(self, template_id: int, kinds: tuple[str, ...] = TEMPLATE_KINDS) -> list[Task]:
-        return [t for t in self._tasks.active() if t.kind in kinds
-                and (t.result.get("params") or {}).get("template_id") == template_id]
+        return active_for(self._tasks, kinds, "template_id", template_id)
 
     def distribution_running(self, template_id: int) -> Task | None:
         """The creation or distribution task of this template queued or running in this console."""
@@ -184,20 +209,8 @@ class TemplateSupport:
                 provider_id: int | None, host: str = "", request_id: str | None = None,
                 retry_of: int | None = None) -> Task:
         """Submit a template task; what it was asked is in its journal row from the start."""
-        request_id = request_id or str(uuid.uuid4())
-        asked = {"params": dict(params), "request_id": request_id,
-                 **({"retry_of": retry_of} if retry_of is not None else {})}
-
-        async def run(ctx: TaskContext) -> dict:
-            if retry_of is not None:
-                ctx.info(f"Retry of task {retry_of}, same parameters")
-            outcome = await work(ctx)
-            return {**asked, **(outcome or {})}
-
-        task = self._tasks.submit(name, target, kind, run, provider_id=provider_id, host=host)
-        task.result = dict(asked)
-        self._farm.tasks.save(task)
-        return task
+        return submit_journaled(self._tasks, self._farm, name, target, kind, params, work, request_id=request_id,
+                                retry_of=retry_of, provider_id=provider_id, host=host)
 
     async def _shut_down(self, ctx: TaskContext, adapter: Any, vm_id: str, vm_name: str, state: PowerState,
                          timeout: float, force_off: bool, again: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import logging
 
-from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
@@ -18,6 +17,7 @@ from console.domain.templates import CloneState, Pool
 from console.ui.inventory_nodes import Node, NodeKind
 from console.ui.pool_nodes import GROUP_POOLS, pool_key_path
 from console.ui.template_actions import _action
+from console.ui.window_commands import WindowCommands
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,9 @@ class PoolActions:
         return True
 
 
-class PoolCommands(QObject):
+class PoolCommands(WindowCommands):
     def __init__(self, window, actions: PoolActions) -> None:
-        super().__init__(window)
-        self.window = window
-        self.actions = actions
-        self.last_dialog = None               # the dialog opened last (tests drive it)
+        super().__init__(window, actions)
         self._tasks: dict[int, tuple[int, str]] = {}   # running update/rollback task -> (pool id, word)
         self._task_text: dict[int, str] = {}            # pool id -> its running task's progress
         actions.new_pool.triggered.connect(lambda: self.new_pool())
@@ -104,14 +101,6 @@ class PoolCommands(QObject):
             action.triggered.connect(lambda _c=False, cmd=command: self._on_selected(cmd))
         window.details.on_pool_view = self._connect_view
         window.template_commands.poolUpdateRequested.connect(self.update_pools_by_name)
-
-    @property
-    def services(self):
-        return self.window.services
-
-    @property
-    def model(self):
-        return self.window.inventory
 
     def attach(self, services, bridge) -> None:
         """Show the farm's pools and their clones, and follow their events."""
@@ -170,18 +159,6 @@ class PoolCommands(QObject):
         pool = self.selected()
         if pool is not None:
             command(pool.id)
-
-    def _open(self, dialog) -> None:
-        self.last_dialog = dialog
-        self.window._keep_dialog(dialog)
-        dialog.finished.connect(lambda _r: self.window._forget_dialog(dialog))
-        dialog.open()
-
-    def _confirm(self, name: str, title: str, text: str, info: str, on_yes):
-        from console.ui.template_dialogs import confirm_box
-        box = confirm_box(self.window, name, title, text, info, on_yes)
-        self._open(box)
-        return box
 
     def _start(self, fn, *args, what: str, busy: str = "", **kwargs):
         """Call a service; follow the task it returns (a coroutine runs on the loop)."""

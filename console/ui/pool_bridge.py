@@ -12,27 +12,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject
-
 from console.domain.errors import ConsoleError
 from console.domain.inventory import ProviderKind
 from console.domain.templates import Pool, ProvisioningMethod, TargetState, Template
 from console.ui.bridge import describe_error
+from console.ui.dialog_bridge import DialogBridge
 from console.ui.pool_editor.state import TargetChoice, sentence
 
 log = logging.getLogger(__name__)
 
 
-class PoolBridge(QObject):
-    def __init__(self, services_bridge, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.services_bridge = services_bridge
-        self._futures: set = set()
-
-    @property
-    def services(self):
-        return self.services_bridge.services
-
+class PoolBridge(DialogBridge):
     @property
     def pools(self):
         return self.services.pools
@@ -51,11 +41,11 @@ class PoolBridge(QObject):
         return self.pools.get(pool_id)
 
     def provider_name(self, provider_id: int) -> str:
-        provider = next((p for p in self.services.providers.list() if p.id == provider_id), None)
+        provider = self.provider(provider_id)
         return provider.name if provider is not None else f"provider {provider_id}"
 
     def provider_kind(self, provider_id: int) -> ProviderKind | None:
-        provider = next((p for p in self.services.providers.list() if p.id == provider_id), None)
+        provider = self.provider(provider_id)
         return provider.kind if provider is not None else None
 
     def is_nutanix(self, template: Template | None) -> bool:
@@ -146,35 +136,17 @@ class PoolBridge(QObject):
     def save(self, pool: Pool, join_password: str, on_done: Callable[[Pool, Any], None],
              on_error: Callable[[str, str, BaseException], None]):
         """pools.create (new) or pools.edit (existing) once; on_done(pool, task or None)."""
-        editing = pool.id is not None
-        try:
-            if editing:
-                params = inspect.signature(self.pools.edit).parameters
-                if "join_password" in params:
-                    result = self.pools.edit(pool, join_password=join_password)
-                else:
-                    result = self.pools.edit(pool)
-                    if join_password:
-                        self.services.secrets.set(f"pool:{pool.id}:join", join_password)
-            else:
-                result = self.pools.create(pool, join_password=join_password)
-        except Exception as exc:  # noqa: BLE001 - a widget slot must not raise into Qt
-            message, hint = describe_error(exc)
-            on_error(message, hint, exc)
-            return None
+        def call() -> Any:
+            if pool.id is None:
+                return self.pools.create(pool, join_password=join_password)
+            if "join_password" in inspect.signature(self.pools.edit).parameters:
+                return self.pools.edit(pool, join_password=join_password)
+            result = self.pools.edit(pool)
+            if join_password:
+                self.services.secrets.set(f"pool:{pool.id}:join", join_password)
+            return result
 
         def done(value: Any) -> None:
             saved, task = (value if isinstance(value, tuple) else (value, None))
             on_done(saved, task)
-        if inspect.isawaitable(result):
-            future = self.services_bridge.run(result, "Save pool", on_done=done, on_error=on_error)
-            self._futures.add(future)
-            future.add_done_callback(self._futures.discard)
-            return future
-        done(result)
-        return result
-
-    def close(self) -> None:
-        for future in list(self._futures):
-            future.cancel()
-        self._futures.clear()
+        return self._once(call, "Save pool", done, on_error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
@@ -18,6 +18,7 @@ from console.domain.templates import Template, TemplateState
 from console.ui import icons
 from console.ui.inventory_nodes import Node, NodeKind, is_standalone
 from console.ui.template_nodes import GROUP_TEMPLATES, template_key_path
+from console.ui.window_commands import WindowCommands
 
 log = logging.getLogger(__name__)
 
@@ -109,30 +110,19 @@ class TemplateActions:
         return True
 
 
-class TemplateCommands(QObject):
+class TemplateCommands(WindowCommands):
     #: "Update their clones now" after a new version: template id, version, pool names (PoolCommands
     #: opens the pool update dialog for them)
     poolUpdateRequested = Signal(int, int, list)
 
     def __init__(self, window, actions: TemplateActions) -> None:
-        super().__init__(window)
-        self.window = window
-        self.actions = actions
-        self.last_dialog = None            # the dialog opened last (tests drive it)
+        super().__init__(window, actions)
         self._leaving: dict[int, int] = {}     # task id -> template id: a new version being made
         actions.new_template.triggered.connect(lambda: self.new_template())
         actions.maintenance.triggered.connect(lambda _checked: self.toggle_maintenance())
         actions.distribution_details.triggered.connect(lambda: self.distribution_details())
         actions.delete_template.triggered.connect(lambda: self.delete_template())
         window.details.on_template_view = self._connect_details
-
-    @property
-    def services(self):
-        return self.window.services
-
-    @property
-    def model(self):
-        return self.window.inventory
 
     def attach(self, services, bridge) -> None:
         """Show the farm's templates and follow their events."""
@@ -180,24 +170,12 @@ class TemplateCommands(QObject):
         node = self.model.provider_node(t.provider_id)
         return node is None or is_standalone(node.obj)
 
-    def _open(self, dialog) -> None:
-        self.last_dialog = dialog
-        self.window._keep_dialog(dialog)
-        dialog.finished.connect(lambda _r: self.window._forget_dialog(dialog))
-        dialog.open()
-
     def _start(self, fn, *args, what: str):
         if self.window.bridge is None:
             return None
         task = self.window.bridge.call(fn, *args, what=what)
         self.window._follow_task(task)
         return task
-
-    def _confirm(self, name: str, title: str, text: str, info: str, on_yes) -> object:
-        from console.ui.template_dialogs import confirm_box
-        box = confirm_box(self.window, name, title, text, info, on_yes)
-        self._open(box)
-        return box
 
     # ----- the window's actions ---------------------------------------------------------------
     def new_template(self):

@@ -7,34 +7,24 @@ back as one FAILED row with the sentence, never as an exception into a widget.
 """
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from console.domain.errors import ConsoleError
 from console.domain.inventory import VM, Provider
 from console.domain.prerequisites import CheckStatus, PrerequisiteResult
-from console.ui.bridge import describe_error
+from console.ui.dialog_bridge import DialogBridge
 
 
-class TemplateBridge(QObject):
+class TemplateBridge(DialogBridge):
     #: provider id, VM id, SourceCheck
     sourceChecked = Signal(int, str, object)
     #: provider id, VM id, sentence (with the hint)
     sourceCheckFailed = Signal(int, str, str)
     #: target provider id, generation (as asked), list[PrerequisiteResult]
     targetChecked = Signal(int, int, object)
-
-    def __init__(self, services_bridge, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.services_bridge = services_bridge
-        self._futures: set = set()
-
-    @property
-    def services(self):
-        return self.services_bridge.services
 
     @property
     def templates(self):
@@ -43,9 +33,6 @@ class TemplateBridge(QObject):
     # ----- synchronous look-ups (no network) ----------------------------------------------------
     def providers(self) -> list[Provider]:
         return sorted(self.services.providers.list(), key=lambda p: p.name.lower())
-
-    def provider(self, provider_id: int) -> Provider | None:
-        return next((p for p in self.services.providers.list() if p.id == provider_id), None)
 
     def vms(self, provider_id: int) -> list[VM]:
         """The provider's VMs from its last inventory, by name (a VM seen on two hosts once)."""
@@ -83,26 +70,11 @@ class TemplateBridge(QObject):
         coro = self.templates.check_target(source_provider_id, vm_id, target_provider_id)
         return self._run(coro, "Check a distribution target", done, failed)
 
-    def _run(self, coro, what: str, done: Callable, failed: Callable):
-        future = self.services_bridge.run(coro, what, on_done=done, on_error=failed)
-        self._futures.add(future)
-        future.add_done_callback(self._futures.discard)
-        return future
-
     # ----- Finish -------------------------------------------------------------------------------
     def create(self, plan, on_done: Callable[[Any], None], on_error: Callable[[str, str, Exception], None]):
         """``templates.create(plan)`` once. Its validation error comes back through on_error (the
         summary page shows it); a coroutine-returning create is run on the loop the same way."""
-        try:
-            result = self.templates.create(plan)
-        except Exception as exc:  # noqa: BLE001 - a widget slot must not raise into Qt
-            message, hint = describe_error(exc)
-            on_error(message, hint, exc)
-            return None
-        if inspect.isawaitable(result):
-            return self._run(result, "Create template", on_done, on_error)
-        on_done(result)
-        return result
+        return self._once(lambda: self.templates.create(plan), "Create template", on_done, on_error)
 
     def template_id(self, task: Any, name: str) -> int | None:
         """The id of the template a creation task made: from the task, else by its (unique) name."""
@@ -118,9 +90,3 @@ class TemplateBridge(QObject):
         except ConsoleError:
             return None
         return getattr(template, "id", None)
-
-    def close(self) -> None:
-        """Cancel the checks still running (the wizard is going away)."""
-        for future in list(self._futures):
-            future.cancel()
-        self._futures.clear()

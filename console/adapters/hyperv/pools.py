@@ -9,17 +9,17 @@ parameter document of Set-PoolClonePreparation: never in a log line, a progress 
 """
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from console.adapters.base import CloneSpec, GuestState, NullReporter, Reporter
-from console.domain.errors import ConsoleError, UnreachableError, ValidationError
+from console.domain.errors import ConsoleError, ValidationError
 from console.domain.inventory import VM
 from console.domain.tasks import LogLevel
 
+from . import copy_polling as cp
 from . import pool_convert as pc
 from . import template_convert as tc
-from .templates import COPY_POLL_ATTEMPTS, checked_guid
+from .templates import checked_guid
 
 METHODS = ("full", "linked", "quick")
 PREPARATIONS = ("sysprep", "rename-join")
@@ -155,47 +155,18 @@ class PoolOperations:
                                                       "the start of the quick clone's copy"), self.host)
         reporter.log(LogLevel.INFO, f"Copying the base disk of VM {vm_id} on {self._host_name} "
                      f"({tc.gigabytes(status.bytes_total)} GB)")
-        try:
-            status = await self._follow_own_copy(status, poll, reporter)
-        except asyncio.CancelledError:
-            stopping = asyncio.ensure_future(self._stop_own_copy(poll, reporter))
-            try:
-                await asyncio.shield(stopping)
-            except asyncio.CancelledError:
-                pass
-            raise
-        except ConsoleError:
-            await self._stop_own_copy(poll, reporter)
-            raise
+        await cp.stopped_on_failure(
+            cp.follow_copy(self.run_script, self.host, self._host_name, self._copy_poll_interval, status, poll,
+                           reporter, script="Get-QuickCloneCopy", share=0.9,
+                           failed=lambda error: pc.own_copy_error(error, vm_id, self._host_name),
+                           missing_hint="Make the clone independent again (a retry starts a new copy)."),
+            lambda: self._stop_own_copy(poll, reporter))
         reporter.progress(0.95, "Merging the checkpoint")
         vm = self._vm(await self.run_script("Complete-QuickClone", {"vm_id": vm_id},
                                             "the merge of the quick clone's checkpoint"))
         reporter.log(LogLevel.INFO, f"Clone '{vm.name}' is independent of the template's disk")
         reporter.progress(1.0, "Done")
         return vm
-
-    async def _follow_own_copy(self, status: tc.CopyStatus, poll: dict[str, Any], reporter: Reporter) -> tc.CopyStatus:
-        failures = 0
-        while True:
-            if status.state == "done":
-                return status
-            if status.state == "failed":
-                raise pc.own_copy_error(status.error, poll["vm_id"], self._host_name)
-            if status.state == "missing":
-                raise ConsoleError(f"The copy {poll['copy_id']} is no longer known on {self._host_name}.",
-                                   "Make the clone independent again (a retry starts a new copy).")
-            reporter.progress(0.9 * status.fraction, f"Copying {tc.gigabytes(status.bytes_done)} of "
-                              f"{tc.gigabytes(status.bytes_total)} GB")
-            await asyncio.sleep(self._copy_poll_interval)
-            try:
-                status = tc.copy_status(await self.run_script("Get-QuickCloneCopy", poll, "the copy progress query"),
-                                        self.host)
-                failures = 0
-            except UnreachableError as exc:
-                failures += 1
-                if failures >= COPY_POLL_ATTEMPTS:
-                    raise
-                reporter.log(LogLevel.WARNING, f"{exc.message} The copy goes on; asking again.")
 
     async def _stop_own_copy(self, poll: dict[str, Any], reporter: Reporter) -> None:
         """Stop-QuickCloneCopy, best effort (Remove-PoolClone stops a copy too)."""

@@ -7,23 +7,18 @@ scripts/CONTRACT.md ("Template scripts").
 """
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
 from console.adapters.base import NullReporter, Reporter, TemplateExport, TemplateSource
-from console.domain.errors import ConsoleError, NotFoundError, PrerequisiteError, UnreachableError, ValidationError
+from console.domain.errors import ConsoleError, NotFoundError, PrerequisiteError, ValidationError
 from console.domain.inventory import Snapshot, VM
 from console.domain.prerequisites import SourceRequirements, TargetReport, required_free_bytes
 from console.domain.tasks import LogLevel
 
 from . import convert
+from . import copy_polling as cp
 from . import template_convert as tc
-
-#: Consecutive polls of a running copy that may fail to reach the target before the copy is given up:
-#: a short WinRM hiccup must not throw away an hour of copying (the copy itself runs on in Windows).
-COPY_POLL_ATTEMPTS = 3
-
 
 def checked_guid(value: str, what: str, field: str) -> str:
     text = str(value).strip()
@@ -176,47 +171,15 @@ class TemplateOperations:
         reporter.log(LogLevel.INFO, f"Copying {export.unc_folder} to {folder} on {self._host_name}")
         status = tc.copy_status(await self.run_script("Start-TemplateCopy", start, "the start of the template copy"),
                                 self.host)
-        try:
-            status = await self._follow_copy(status, poll, export.unc_folder, reporter)
-        except asyncio.CancelledError:
-            # The copy runs on in Windows unless it is stopped; finish stopping it even if the caller
-            # is cancelled again meanwhile.
-            stopping = asyncio.ensure_future(self._stop_copy(poll, reporter))
-            try:
-                await asyncio.shield(stopping)
-            except asyncio.CancelledError:
-                pass
-            raise
-        except ConsoleError:
-            await self._stop_copy(poll, reporter)
-            raise
+        status = await cp.stopped_on_failure(
+            cp.follow_copy(self.run_script, self.host, self._host_name, self._copy_poll_interval, status, poll,
+                           reporter, script="Get-TemplateCopy", share=1.0,
+                           failed=lambda error: tc.copy_error(error, self._host_name, export.unc_folder),
+                           missing_hint="Retry the distribution to this host."),
+            lambda: self._stop_copy(poll, reporter))
         reporter.log(LogLevel.INFO, f"Copied {_gb(status.bytes_total)} GB to {self._host_name}")
         reporter.progress(1.0, f"Copied {_gb(status.bytes_total)} GB")
         return status.bytes_total
-
-    async def _follow_copy(self, status: tc.CopyStatus, poll: dict[str, Any], source: str,
-                           reporter: Reporter) -> tc.CopyStatus:
-        failures = 0
-        while True:
-            if status.state == "done":
-                return status
-            if status.state == "failed":
-                raise tc.copy_error(status.error, self._host_name, source)
-            if status.state == "missing":
-                raise ConsoleError(f"The copy {poll['copy_id']} is no longer known on {self._host_name}.",
-                                   "Retry the distribution to this host.")
-            reporter.progress(status.fraction,
-                              f"Copying {_gb(status.bytes_done)} of {_gb(status.bytes_total)} GB")
-            await asyncio.sleep(self._copy_poll_interval)
-            try:
-                status = tc.copy_status(await self.run_script("Get-TemplateCopy", poll, "the copy progress query"),
-                                        self.host)
-                failures = 0
-            except UnreachableError as exc:
-                failures += 1
-                if failures >= COPY_POLL_ATTEMPTS:
-                    raise
-                reporter.log(LogLevel.WARNING, f"{exc.message} The copy goes on; asking again.")
 
     async def _stop_copy(self, poll: dict[str, Any], reporter: Reporter) -> None:
         """Stop-TemplateCopy, best effort: a host that cannot be reached keeps its partial copy, and the

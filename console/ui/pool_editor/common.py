@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QWidget
 
-from console.ui.template_wizard.common import message_label, named, show_message
+from console.ui.template_wizard.common import message_label, named, show_message, stacked
 
 NOTE_STYLE = "color: #5f5f5f;"
 
@@ -19,17 +19,6 @@ def note_label(text: str, object_name: str, parent: QWidget) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setStyleSheet(NOTE_STYLE)
     return label
-
-
-def stacked(parent: QWidget, *widgets: QWidget) -> QWidget:
-    """A field with its sentence right under it (one form row)."""
-    box = QWidget(parent)
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(3)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return box
 
 
 class EditorTab(QWidget):

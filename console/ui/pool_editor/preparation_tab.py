@@ -1,21 +1,12 @@
 """Active Directory and preparation: the template's (shown, read-only) unless overridden for this pool.
-The fields and their rules are the template wizard's (console/ui/template_wizard/preparation_page.py);
+The fields are the template wizard's (console/ui/template_wizard/preparation_fields.py), and so are their rules;
 a pool's own join password goes to the keyring as ``pool:<id>:join``, never to the farm."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QFormLayout,
-    QGroupBox,
-    QLineEdit,
-    QRadioButton,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QVBoxLayout, QWidget
 
-from console.domain.templates import ImagePreparation
 from console.ui.pool_editor.common import EditorTab, named, note_label, stacked
-from console.ui.template_wizard.preparation_page import FIELDS
+from console.ui.template_wizard.preparation_fields import FIELDS, PreparationFields
 
 INHERITED = "The clones are prepared as the template says. Override it to use another domain, OU or account."
 
@@ -28,40 +19,22 @@ class PreparationTab(EditorTab):
                               "overridePreparation", "Override the template's preparation")
         self.inherited_note = note_label(INHERITED, "preparationInheritedNote", self)
 
-        box = QGroupBox("Method", self)
-        self.sysprep = named(QRadioButton("&Sysprep: generalize each clone (new SID; slower, for any image)", box),
-                             "preparationSysprep", "Sysprep")
-        self.rename_join = named(QRadioButton("&Rename and join the domain: quick, for images prepared for it",
-                                              box), "preparationRenameJoin", "Rename and join")
-        self.method_group = QButtonGroup(self)
-        for radio in (self.sysprep, self.rename_join):
-            self.method_group.addButton(radio)
-        box_layout = QVBoxLayout(box)
-        box_layout.addWidget(self.sysprep)
-        box_layout.addWidget(self.rename_join)
-
-        self.edits: dict[str, QLineEdit] = {}
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for key, (object_name, label, accessible, placeholder) in FIELDS.items():
-            edit = named(QLineEdit(self), object_name, accessible)
-            edit.setPlaceholderText(placeholder)
-            if key == "join_password":
-                edit.setEchoMode(QLineEdit.EchoMode.Password)
-                edit.setAccessibleDescription("Kept in the keyring, never in the farm file")
-            edit.textEdited.connect(lambda text, k=key: self._edited(k, text))
-            self.edits[key] = edit
+        def row(key: str, edit: QLineEdit) -> QWidget:
+            object_name, _label, accessible, _placeholder = FIELDS[key]
             self.fields[key] = edit
-            message = self.field_message(key, f"{object_name}Message", f"{accessible} message")
-            form.addRow(label, stacked(self, edit, message))
+            return stacked(self, edit, self.field_message(key, f"{object_name}Message", f"{accessible} message"))
+
+        self.prep_fields = PreparationFields(self, row)
+        self.sysprep, self.rename_join = self.prep_fields.sysprep, self.prep_fields.rename_join
+        self.method_group, self.edits = self.prep_fields.method_group, self.prep_fields.edits
+        self.prep_fields.edited.connect(self._edited)
         self.password_note = note_label("", "joinPasswordNote", self)
         self.field_message("*", "preparationTabMessage", "Preparation message")
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.override)
         layout.addWidget(self.inherited_note)
-        layout.addWidget(box)
-        layout.addLayout(form)
+        layout.addWidget(self.prep_fields)
         layout.addWidget(self.password_note)
         layout.addWidget(self.messages["*"])
         layout.addStretch(1)
@@ -74,8 +47,7 @@ class PreparationTab(EditorTab):
         try:
             self.override.setChecked(state.override_preparation)
             self.override.setEnabled(state.template is not None)
-            self.sysprep.setChecked(state.prep_method is ImagePreparation.SYSPREP)
-            self.rename_join.setChecked(state.prep_method is ImagePreparation.RENAME_AND_JOIN)
+            self.prep_fields.set_method(state.prep_method)
             for key, edit in self.edits.items():
                 if key == "join_password":
                     if edit.text() != state.join_password:
@@ -114,8 +86,7 @@ class PreparationTab(EditorTab):
     def _method_toggled(self, _button, checked: bool) -> None:
         if self._filling or not checked:
             return
-        self.state.prep_method = (ImagePreparation.RENAME_AND_JOIN if self.rename_join.isChecked()
-                                  else ImagePreparation.SYSPREP)
+        self.state.prep_method = self.prep_fields.method()
         self.changed.emit()
 
     def _edited(self, key: str, text: str) -> None:

@@ -22,7 +22,7 @@ from console.domain.templates import (
     Template,
     TemplateState,
 )
-from console.ui.template_wizard.state import WizardState
+from console.ui.template_wizard.state import WizardState, sentence, typed_preparation
 
 DESCRIPTION_MAX = 1000
 #: the tabs in their order, with the words the Save reason uses for each
@@ -40,10 +40,6 @@ FIELD_TABS = {"name": "general", "description": "general", "template": "provisio
               "organization": "preparation"}
 PREPARATION_FIELDS = ("domain", "organizational_unit", "join_account", "local_administrator", "owner",
                       "organization")
-
-
-def sentence(exc: ConsoleError) -> str:
-    return f"{exc.message} {exc.hint}".strip()
 
 
 @dataclass
@@ -195,11 +191,7 @@ class PoolEditorState:
         return self.resolved_version or 0
 
     def preparation(self) -> Preparation:
-        return Preparation(method=self.prep_method, domain=self.domain.strip(),
-                           organizational_unit=self.organizational_unit.strip(),
-                           join_account=self.join_account.strip(),
-                           local_administrator=self.local_administrator.strip(),
-                           owner=self.owner.strip(), organization=self.organization.strip())
+        return typed_preparation(self.prep_method, self)
 
     # ----- verdicts (field -> sentence) ---------------------------------------------------------
     def general_problems(self, name_taken: Callable[[str], str] | None = None) -> dict[str, str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 ERROR_COLOUR = "#b3261e"
 OK_COLOUR = "#1b6e20"
@@ -32,3 +32,14 @@ def show_message(label: QLabel, text: str, error: bool = True) -> None:
     label.setText(text)
     label.setStyleSheet(f"color: {ERROR_COLOUR};" if error and text else "")
     label.setVisible(bool(text))
+
+
+def stacked(parent: QWidget, *widgets: QWidget, spacing: int = 3) -> QWidget:
+    """A field with its sentence right under it (one form row)."""
+    box = QWidget(parent)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(spacing)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return box

@@ -3,10 +3,9 @@ farm, the services' own validate_name) and a description."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget,
-                               QWizardPage)
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWizardPage
 
-from console.ui.template_wizard.common import message_label, named, show_message
+from console.ui.template_wizard.common import message_label, named, show_message, stacked
 
 DESCRIPTION_MAX = 1000
 
@@ -37,9 +36,10 @@ class GeneralPage(QWizardPage):
         form = QFormLayout()
         # each field with its sentence right under it (a wrapped label as a form row of its own gets
         # loose spacing)
-        form.addRow(QLabel("&Name:", self, buddy=self.name_edit), _stacked(self, self.name_edit, self.message))
+        form.addRow(QLabel("&Name:", self, buddy=self.name_edit),
+                    stacked(self, self.name_edit, self.message, spacing=4))
         form.addRow(QLabel("&Description:", self, buddy=self.description_edit),
-                    _stacked(self, self.description_edit, self.note))
+                    stacked(self, self.description_edit, self.note, spacing=4))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addStretch(1)
@@ -89,13 +89,3 @@ class GeneralPage(QWizardPage):
 
     def isComplete(self) -> bool:
         return not self.problem()
-
-
-def _stacked(parent, *widgets) -> QWidget:
-    box = QWidget(parent)
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(4)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return box

@@ -4,25 +4,11 @@ organization. Each field is checked as you type (console/domain/template_rules.p
 WizardState.preparation_problems); the join password goes to the keyring at Finish, never the farm."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QGroupBox, QLabel, QLineEdit, QRadioButton,
-                               QVBoxLayout, QWizardPage)
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizardPage
 
-from console.domain.templates import ImagePreparation
 from console.ui.template_wizard.common import message_label, named, show_message
+from console.ui.template_wizard.preparation_fields import PreparationFields
 
-#: field -> (objectName, label, accessible name, placeholder)
-FIELDS = {
-    "domain": ("domainName", "&Domain:", "Domain", "corp.example.com"),
-    "organizational_unit": ("organizationalUnit", "&Organizational unit:", "Organizational unit",
-                            "OU=VDI,DC=corp,DC=example,DC=com (empty: the Computers container)"),
-    "join_account": ("joinAccount", "&Join account:", "Join account", "CORP\\svc-join or svc-join@corp.example.com"),
-    "join_password": ("joinPassword", "Join &password:", "Join password", ""),
-    "local_administrator": ("localAdministrator", "&Local administrator:", "Local administrator",
-                            "Administrator"),
-    "owner": ("ownerName", "O&wner:", "Owner", "Registered owner (optional)"),
-    "organization": ("organizationName", "Or&ganization:", "Organization",
-                     "Registered organization (optional)"),
-}
 LABELS = {"domain": "Domain", "organizational_unit": "Organizational unit", "join_account": "Join account",
           "join_password": "Join password", "local_administrator": "Local administrator",
           "owner": "Owner", "organization": "Organization"}
@@ -37,33 +23,13 @@ class PreparationPage(QWizardPage):
         self.setSubTitle("How each clone is made unique before it joins the network.")
         self._touched: set[str] = set()
 
-        box = QGroupBox("Method", self)
-        self.sysprep = named(QRadioButton("&Sysprep: generalize each clone (new SID; slower, for any "
-                                          "image)", box), "preparationSysprep", "Sysprep")
-        self.rename_join = named(QRadioButton("&Rename and join the domain: quick, for images prepared "
-                                              "for it", box), "preparationRenameJoin", "Rename and join")
-        self.method_group = QButtonGroup(self)
-        self.method_group.addButton(self.sysprep)
-        self.method_group.addButton(self.rename_join)
-        self.sysprep.setChecked(state.method is ImagePreparation.SYSPREP)
-        self.rename_join.setChecked(state.method is ImagePreparation.RENAME_AND_JOIN)
-        box_layout = QVBoxLayout(box)
-        box_layout.addWidget(self.sysprep)
-        box_layout.addWidget(self.rename_join)
-
-        self.edits: dict[str, QLineEdit] = {}
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for field, (object_name, label, accessible, placeholder) in FIELDS.items():
-            edit = named(QLineEdit(self), object_name, accessible)
-            edit.setPlaceholderText(placeholder)
+        self.prep_fields = PreparationFields(self)
+        self.sysprep, self.rename_join = self.prep_fields.sysprep, self.prep_fields.rename_join
+        self.method_group, self.edits = self.prep_fields.method_group, self.prep_fields.edits
+        self.prep_fields.set_method(state.method)
+        for field, edit in self.edits.items():
             edit.setText(getattr(state, field))
-            if field == "join_password":
-                edit.setEchoMode(QLineEdit.EchoMode.Password)
-                edit.setAccessibleDescription("Kept in the keyring, never in the farm file")
-            edit.textEdited.connect(lambda text, f=field: self._edited(f, text))
-            self.edits[field] = edit
-            form.addRow(label, edit)
+        self.prep_fields.edited.connect(self._edited)
         self.note = QLabel("The join password is kept in the system keyring, never in the farm file.", self)
         self.note.setObjectName("joinPasswordNote")
         self.note.setWordWrap(True)
@@ -71,16 +37,14 @@ class PreparationPage(QWizardPage):
         self.message = message_label("preparationPageMessage", "Preparation page message", self)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(box)
-        layout.addLayout(form)
+        layout.addWidget(self.prep_fields)
         layout.addWidget(self.note)
         layout.addWidget(self.message)
         layout.addStretch(1)
         self.method_group.buttonToggled.connect(self._method_changed)
 
     def _method_changed(self, _button, _checked: bool) -> None:
-        self.state.method = (ImagePreparation.RENAME_AND_JOIN if self.rename_join.isChecked()
-                             else ImagePreparation.SYSPREP)
+        self.state.method = self.prep_fields.method()
         self._validate()
 
     def _edited(self, field: str, text: str) -> None:

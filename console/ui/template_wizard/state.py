@@ -31,8 +31,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 
 
-def _sentence(exc: ConsoleError) -> str:
+def sentence(exc: ConsoleError) -> str:
     return f"{exc.message} {exc.hint}".strip()
+
+
+def typed_preparation(method: ImagePreparation, typed: Any) -> Preparation:
+    """The Preparation the fields hold as typed (the wizard's state, the pool editor's), trimmed."""
+    return Preparation(method=method, domain=typed.domain.strip(),
+                       organizational_unit=typed.organizational_unit.strip(),
+                       join_account=typed.join_account.strip(),
+                       local_administrator=typed.local_administrator.strip(),
+                       owner=typed.owner.strip(), organization=typed.organization.strip())
 
 
 @dataclass
@@ -151,9 +160,9 @@ class WizardState:
         try:
             validate_name(self.name)
         except ValidationError as exc:
-            return _sentence(exc)
+            return sentence(exc)
         except ConsoleError as exc:
-            return _sentence(exc)
+            return sentence(exc)
         return ""
 
     # ----- Preparation --------------------------------------------------------------------------
@@ -169,7 +178,7 @@ class WizardState:
             try:
                 domain = rules.check_domain_name(domain) or domain
             except ValidationError as exc:
-                problems["domain"] = _sentence(exc)
+                problems["domain"] = sentence(exc)
         elif joins:
             problems["domain"] = ("Enter the domain the clones join, e.g. corp.example.com: rename and "
                                   "join needs one.")
@@ -178,7 +187,7 @@ class WizardState:
             if dn and "domain" not in problems:
                 problems.update(self._ou_against_domain(dn, domain))
         except ValidationError as exc:
-            problems["organizational_unit"] = _sentence(exc)
+            problems["organizational_unit"] = sentence(exc)
         if domain:
             if not self.join_account.strip():
                 problems["join_account"] = ("Enter the account that joins the clones to the domain, "
@@ -187,7 +196,7 @@ class WizardState:
                 try:
                     rules.check_account(self.join_account)
                 except ValidationError as exc:
-                    problems["join_account"] = _sentence(exc)
+                    problems["join_account"] = sentence(exc)
             if not self.join_password:
                 problems["join_password"] = "Enter the join account's password (it goes to the keyring)."
         admin = self.local_administrator.strip()
@@ -216,11 +225,7 @@ class WizardState:
         return {}
 
     def preparation(self) -> Preparation:
-        return Preparation(method=self.method, domain=self.domain.strip(),
-                           organizational_unit=self.organizational_unit.strip(),
-                           join_account=self.join_account.strip(),
-                           local_administrator=self.local_administrator.strip(),
-                           owner=self.owner.strip(), organization=self.organization.strip())
+        return typed_preparation(self.method, self)
 
     # ----- Distribution -------------------------------------------------------------------------
     def target(self, provider_id: int) -> TargetEntry | None:
