@@ -116,13 +116,29 @@ def test_constructor_touches_nothing(tmp_path):
     assert not state.exists()
 
 
-def test_fixed_ports(tmp_path):
+def _four_free_ports() -> int:
+    """A base port whose next three are free too, below Linux's ephemeral range (32768-60999), where
+    the other tests' own connections and servers take their ports."""
+    import random
     import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    base = s.getsockname()[1]
-    s.close()
-    base = 20000 + base % 20000
+    for base in random.sample(range(20000, 32000, 4), 50):
+        sockets = []
+        try:
+            for port in range(base, base + 4):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise AssertionError("no four free consecutive ports between 20000 and 32000")
+
+
+def test_fixed_ports(tmp_path):
+    base = _four_free_ports()
     lab = Lab(tmp_path / "state", speed=50, base_port=base)
     try:
         hosts = lab.start()
