@@ -163,9 +163,27 @@ class TemplateTargets(Distribution):
         template = self._template(template_id)
         self._target_of(template, provider_id)
         self._refuse_busy_target(template, provider_id)
+        self._refuse_target_with_clones(template, provider_id)
         params = {"template_id": template.id, "template": template.name, "provider_ids": [provider_id],
                   "provider_id": provider_id}
         return self._submit_remove_target(template, params)
+
+    def _refuse_target_with_clones(self, template: Template, provider_id: int) -> None:
+        """Pool clones on that host have their parent disks in its copies (linked and quick clones
+        until they merge): removing the copies would leave clones that no longer start."""
+        holding = {}
+        for pool in self._farm.pools.list():
+            if pool.template_id != template.id:
+                continue
+            count = sum(1 for c in self._farm.pools.clones(pool.id) if c.provider_id == provider_id)
+            if count:
+                holding[pool.name] = count
+        if holding:
+            names = ", ".join(f"'{n}' ({c} clone{'s' if c != 1 else ''})" for n, c in sorted(holding.items()))
+            raise ValidationError(f"{self._provider_name(provider_id)} holds clones of template '{template.name}' "
+                                  f"in pool {names}: removing its copies would leave them without their disks.",
+                                  "Delete those clones first (the pool view, or vdictl), then remove the "
+                                  "target.", field="provider")
 
     def _submit_remove_target(self, template: Template, params: dict, request_id: str | None = None,
                               retry_of: int | None = None) -> Task:

@@ -155,6 +155,9 @@ async def test_removing_a_target_removes_the_copies_it_kept(psvc):
     await new_version(psvc, template.id)
     await no_prune_running(psvc)
     assert list(target(psvc, template.id, "HV03").kept) == [1]       # the pool is at version 1
+    with pytest.raises(ValidationError, match="HV02 holds clones of template 'Gold' in pool") as refused:
+        psvc.templates.remove_target(template.id, provider(psvc, "HV02").id)    # its clone's disks are there
+    assert "(1 clone)" in refused.value.message and target(psvc, template.id, "HV02") is not None
     await psvc.tasks.result(psvc.templates.remove_target(template.id, provider(psvc, "HV03").id).id)
     assert target(psvc, template.id, "HV03") is None
     assert vms_named(psvc, "HV03", "Gold (v1)") == [] and vms_named(psvc, "HV03", "Gold (v2)") == []
