@@ -19,6 +19,22 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def one_console_test_at_a_time():
+    """With pytest -n each worker has its own Xvfb; whole consoles on several displays at once on 2
+    cores are slow to start, and their waits are tuned for one at a time: the e2e tests of all workers
+    take turns (a file lock). (The display lost in one CI run was Xvfb's reset; see start_xvfb.)"""
+    import fcntl
+    import tempfile
+    from pathlib import Path
+    with open(Path(tempfile.gettempdir()) / "vdi-console-e2e.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def x_display():
     if which("xdotool") is None:

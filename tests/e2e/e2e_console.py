@@ -92,8 +92,10 @@ def start_xvfb(timeout: float = 10.0) -> Display:
     press can never reach another session's windows."""
     read_fd, write_fd = os.pipe()
     try:
+        # -noreset: by default the server resets when its last client leaves, and a console started
+        # right after another quit (the restart tests) can hit that reset: "could not connect to display"
         server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24",
-                                   "-nolisten", "tcp"], pass_fds=(write_fd,),
+                                   "-nolisten", "tcp", "-noreset"], pass_fds=(write_fd,),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         os.close(write_fd)
         write_fd = -1
