@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .errors import ValidationError
 from .naming import NETBIOS_MAX, NamingPattern
-from .template_rules import FOLDER_FORBIDDEN, _invisible, _shown
+from .template_rules import _invisible, _shown, check_folder_name
 from .templates import ProvisioningMethod
 
 #: the pool's name becomes the folder <VM path>\VDI-Pools\<pool name> on every target
@@ -36,27 +36,7 @@ _HOST_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 def check_pool_name(name: str) -> str:
     """The pool's name, stripped. It becomes a folder name on every target, so it follows Windows'
     folder-name rules (like template names)."""
-    text = (name or "").strip()
-    if not text:
-        raise ValidationError("Enter a name for the pool.", field="name")
-    if len(text) > POOL_NAME_MAX:
-        raise ValidationError(f"The pool name has {len(text)} characters; at most {POOL_NAME_MAX} "
-                              "are allowed.", "Shorten the name.", field="name")
-    hidden = _invisible(text)
-    if hidden:
-        raise ValidationError("The pool name contains control or invisible characters "
-                              f"({_shown(hidden)}).", "Type the name again without them.",
-                              field="name")
-    bad = [c for c in text if c in FOLDER_FORBIDDEN]
-    if bad:
-        raise ValidationError(f"The pool name cannot contain {_shown(bad)}: Windows refuses these "
-                              "characters in a folder name.",
-                              f"Remove them (not allowed: {' '.join(FOLDER_FORBIDDEN)}).",
-                              field="name")
-    if text.endswith("."):
-        raise ValidationError("The pool name cannot end with a dot: Windows drops it from folder "
-                              "names.", "Remove the trailing dot.", field="name")
-    return text
+    return check_folder_name(name, "pool", POOL_NAME_MAX, "Shorten the name.")
 
 
 # -- the naming pattern ----------------------------------------------------------------------------

@@ -46,32 +46,35 @@ def _shown(chars: str | list[str]) -> str:
                             for c in chars}))
 
 
+def check_folder_name(name: str, what: str, limit: int, too_long_hint: str) -> str:
+    """A name that becomes a folder name on every host (a template's, a pool's), stripped: Windows'
+    folder-name rules. ``what`` is "template" or "pool", for the sentences."""
+    text = (name or "").strip()
+    if not text:
+        raise ValidationError(f"Enter a name for the {what}.", field="name")
+    if len(text) > limit:
+        raise ValidationError(f"The {what} name has {len(text)} characters; at most {limit} are allowed.",
+                              too_long_hint, field="name")
+    hidden = _invisible(text)
+    if hidden:
+        raise ValidationError(f"The {what} name contains control or invisible characters "
+                              f"({_shown(hidden)}).", "Type the name again without them.", field="name")
+    bad = [c for c in text if c in FOLDER_FORBIDDEN]
+    if bad:
+        raise ValidationError(f"The {what} name cannot contain {_shown(bad)}: Windows refuses these "
+                              "characters in a folder name.",
+                              f"Remove them (not allowed: {' '.join(FOLDER_FORBIDDEN)}).", field="name")
+    if text.endswith("."):
+        raise ValidationError(f"The {what} name cannot end with a dot: Windows drops it from folder "
+                              "names.", "Remove the trailing dot.", field="name")
+    return text
+
+
 def check_template_name(name: str) -> str:
     """The template's name, stripped. It becomes a folder name and part of a VM name on every
     target, so it follows Windows' folder-name rules."""
-    text = (name or "").strip()
-    if not text:
-        raise ValidationError("Enter a name for the template.", field="name")
-    if len(text) > TEMPLATE_NAME_MAX:
-        raise ValidationError(f"The template name has {len(text)} characters; at most "
-                              f"{TEMPLATE_NAME_MAX} are allowed.",
-                              "Shorten the name: the version is added to it on every host.",
-                              field="name")
-    hidden = _invisible(text)
-    if hidden:
-        raise ValidationError("The template name contains control or invisible characters "
-                              f"({_shown(hidden)}).", "Type the name again without them.",
-                              field="name")
-    bad = [c for c in text if c in FOLDER_FORBIDDEN]
-    if bad:
-        raise ValidationError(f"The template name cannot contain {_shown(bad)}: Windows refuses "
-                              "these characters in a folder name.",
-                              f"Remove them (not allowed: {' '.join(FOLDER_FORBIDDEN)}).",
-                              field="name")
-    if text.endswith("."):
-        raise ValidationError("The template name cannot end with a dot: Windows drops it from "
-                              "folder names.", "Remove the trailing dot.", field="name")
-    return text
+    return check_folder_name(name, "template", TEMPLATE_NAME_MAX,
+                             "Shorten the name: the version is added to it on every host.")
 
 
 def check_domain_name(text: str) -> str:
