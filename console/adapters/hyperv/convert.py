@@ -17,6 +17,14 @@ def _bad(host: str, what: str, exc: Exception) -> ProtocolError:
                          details=f"{type(exc).__name__}: {exc}")
 
 
+def flag(doc: Any, key: str, host: str) -> bool:
+    """A script's yes/no answer ({"removed": true}, {"stopped": false}, ...)."""
+    try:
+        return bool(doc[key])
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise _bad(host, f"a '{key}' answer", exc) from None
+
+
 def _list(value: Any) -> list:
     # ConvertTo-Json writes null for an empty pipeline result and a bare object for a single one.
     if value is None:

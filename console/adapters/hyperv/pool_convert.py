@@ -7,7 +7,7 @@ from typing import Any
 from console.adapters.base import GuestState
 from console.domain.errors import CapacityError, ConsoleError, UnreachableError
 
-from .convert import _bad, _list
+from .convert import _bad, _list, flag  # noqa: F401  (pc.flag)
 
 _ERRORS = (AttributeError, KeyError, TypeError, ValueError)
 
@@ -35,11 +35,6 @@ def pool_clones(doc: Any, host: str) -> list[dict]:
         raise _bad(host, "a list of pool clones", exc) from None
 
 
-def flag(doc: Any, key: str, host: str) -> bool:
-    try:
-        return bool(doc[key])
-    except _ERRORS as exc:
-        raise _bad(host, f"a '{key}' answer", exc) from None
 
 
 def own_copy_error(sentence: str, clone: str, host: str) -> ConsoleError:

@@ -95,11 +95,6 @@ def template_export(doc: Any, host: str) -> TemplateExport:
         raise _bad(host, "an export", exc) from None
 
 
-def removed(doc: Any, key: str, host: str) -> bool:
-    try:
-        return bool(doc[key])
-    except _ERRORS as exc:
-        raise _bad(host, f"a '{key}' answer", exc) from None
 
 
 COPY_STATES = ("running", "done", "failed", "missing")

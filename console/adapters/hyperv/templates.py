@@ -106,7 +106,7 @@ class TemplateOperations:
         try:
             doc = await self.run_script("Remove-TemplateCheckpoint",
                                         {"vm_id": vm_id, "checkpoint_id": snapshot_id}, "the checkpoint removal")
-            gone = tc.removed(doc, "removed", self.host)
+            gone = convert.flag(doc, "removed", self.host)
         except NotFoundError:           # the VM itself is gone: so is its checkpoint
             gone = False
         reporter.log(LogLevel.INFO, f"Removed checkpoint {snapshot_id}" if gone
@@ -147,7 +147,7 @@ class TemplateOperations:
         return export
 
     async def remove_export(self, folder: str, reporter: Reporter = NullReporter()) -> None:
-        gone = tc.removed(await self.run_script("Remove-TemplateExport", {"folder": folder},
+        gone = convert.flag(await self.run_script("Remove-TemplateExport", {"folder": folder},
                                                 "the export removal"), "removed", self.host)
         reporter.log(LogLevel.INFO, f"Removed the export {folder} on {self._host_name}" if gone
                      else f"The export {folder} on {self._host_name} was already gone")
@@ -186,7 +186,7 @@ class TemplateOperations:
         next Start-TemplateCopy of the same copy id takes it up again."""
         try:
             doc = await self.run_script("Stop-TemplateCopy", poll, "stopping the template copy")
-            stopped = tc.removed(doc, "stopped", self.host)
+            stopped = convert.flag(doc, "stopped", self.host)
             reporter.log(LogLevel.INFO, f"Stopped the copy on {self._host_name} and removed the partial copy"
                          if stopped else f"Removed the partial copy on {self._host_name}")
         except ConsoleError as exc:
@@ -211,7 +211,7 @@ class TemplateOperations:
     async def remove_template_copy(self, folder: str, vm_id: str = "", reporter: Reporter = NullReporter()) -> None:
         if vm_id:
             vm_id = checked_guid(vm_id, "virtual machine", "vm_id")
-        gone = tc.removed(await self.run_script("Remove-TemplateCopy", {"folder": folder, "vm_id": vm_id},
+        gone = convert.flag(await self.run_script("Remove-TemplateCopy", {"folder": folder, "vm_id": vm_id},
                                                 "the removal of the template copy"), "removed", self.host)
         reporter.log(LogLevel.INFO, f"Removed the template copy in {folder} on {self._host_name}" if gone
                      else f"The template copy in {folder} on {self._host_name} was already gone")
