@@ -7,7 +7,16 @@ from .model import Cluster, Vm
 
 
 class GuestBoot:
-    """``_booting``, ``_task_time``, ``_applying``, ``clusters`` and ``_dirty`` are PrismWorld's."""
+    """``clusters`` and ``_dirty`` are PrismWorld's."""
+
+    def _init_guests(self) -> None:
+        self._booting: dict[str, tuple[float, str]] = {}   # VM uuid -> (when its IPs appear, cluster)
+        self._task_time = 0.0                               # the end time of the task being applied
+        self._applying = None                               # the Task being applied
+
+    def _boot_times(self) -> list[float]:
+        """When each booting guest reports its addresses (the lab's task thread wakes for them)."""
+        return [at for at, _ in self._booting.values()]
 
     @property
     def _boot_seconds(self) -> float:

@@ -77,9 +77,7 @@ class PrismWorld(GuestBoot):
         self._tasks_dirty = False
         self._meta_dirty = False
         self._save_lock = threading.Lock()
-        self._booting: dict[str, tuple[float, str]] = {}   # VM uuid -> (when its IPs appear, cluster)
-        self._task_time = 0.0                               # the end time of the task being applied
-        self._applying: Task | None = None
+        self._init_guests()
 
     # ------------------------------------------------------------------ queries
     def cluster(self, name: str) -> Cluster:
@@ -133,9 +131,7 @@ class PrismWorld(GuestBoot):
     def next_due(self) -> float | None:
         with self.lock:
             pending = self.pending_tasks()
-            due = min((t.due for t in pending), default=None)
-            boot = min((at for at, _ in self._booting.values()), default=None)
-            return boot if due is None or (boot is not None and boot < due) else due
+            return min([t.due for t in pending] + self._boot_times(), default=None)
 
     def advance(self, now: float | None = None) -> int:
         """Apply every task that has ended by ``now``, in the order they end. Returns how many."""
